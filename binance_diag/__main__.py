@@ -1,0 +1,5 @@
+"""`python -m binance_diag` runs the CLI."""
+
+from .cli import main
+
+main()

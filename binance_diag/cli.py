@@ -1,0 +1,153 @@
+"""The command line: options -> config -> run -> render -> exit code. Wiring only.
+
+Heavy imports (asyncio, websockets, dnspython, ssl) happen inside the commands that need
+them, so `--version` and `--help` stay fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from . import __version__
+
+app = typer.Typer(
+    name="binance-diag",
+    help="Why can't my program get data from a Binance WebSocket market stream? "
+    "Staged probes, measured, explained.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"binance-diag {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version_callback, is_eager=True,
+                     help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """binance-diag: staged probes of Binance WebSocket market streams."""
+
+
+@app.command()
+def probe(
+    symbols: Annotated[list[str], typer.Argument(help="Symbols, e.g. BTCUSDT ETHUSDT.")],
+    stream: Annotated[str, typer.Option(help="Stream type.")] = "aggTrade",
+    endpoint: Annotated[
+        str, typer.Option(help="Preset name (see `endpoints`) or a ws:// / wss:// base URL.")
+    ] = "spot",
+    resolver: Annotated[
+        list[str] | None,
+        typer.Option("--resolver", help="DNS server IP[:PORT] to use instead of the system's."),
+    ] = None,
+    resolve: Annotated[
+        list[str] | None,
+        typer.Option("--resolve", help="HOST:PORT:ADDR, skip DNS for that host (curl syntax)."),
+    ] = None,
+    ca_bundle: Annotated[
+        str | None, typer.Option("--ca-bundle", help="Trust this PEM bundle, not certifi's.")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds for every stage.")
+    ] = None,
+    dns_timeout: Annotated[float | None, typer.Option("--dns-timeout")] = None,
+    connect_timeout: Annotated[float | None, typer.Option("--connect-timeout")] = None,
+    tls_timeout: Annotated[float | None, typer.Option("--tls-timeout")] = None,
+    upgrade_timeout: Annotated[float | None, typer.Option("--upgrade-timeout")] = None,
+    message_timeout: Annotated[float | None, typer.Option("--message-timeout")] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Report format.")
+    ] = OutputFormat.TEXT,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Also write the report to this file.")
+    ] = None,
+) -> None:
+    """Probe a market stream stage by stage: dns, tcp, tls, ws_upgrade, first_message."""
+    from .config import (
+        ProbeConfig,
+        build_target,
+        build_timeouts,
+        parse_ca_bundle,
+        parse_nameserver,
+        parse_resolve,
+    )
+
+    config = ProbeConfig(
+        target=build_target(symbols, stream, endpoint),
+        timeouts=build_timeouts(
+            timeout, dns=dns_timeout, connect=connect_timeout, tls=tls_timeout,
+            upgrade=upgrade_timeout, message=message_timeout,
+        ),
+        nameservers=tuple(parse_nameserver(r) for r in resolver or ()),
+        resolve=parse_resolve(resolve or ()),
+        ca_bundle=parse_ca_bundle(ca_bundle),
+    )
+    from .app import run_probe_command
+
+    code = run_probe_command(config, output_format.value, output, _command_line())
+    raise typer.Exit(int(code))
+
+
+@app.command()
+def endpoints() -> None:
+    """List the endpoint presets usable with --endpoint."""
+    from .config import DEFAULT_ENDPOINT, ENDPOINTS
+
+    width = max(len(name) for name in ENDPOINTS)
+    for name, endpoint in ENDPOINTS.items():
+        mark = " (default)" if name == DEFAULT_ENDPOINT else ""
+        print(f"{name:<{width}}  {endpoint.base_url:<40} {endpoint.description}{mark}")
+
+
+def _command_line() -> str:
+    import shlex
+
+    return " ".join(["binance-diag", *(shlex.quote(a) for a in sys.argv[1:])])
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"binance-diag: error: {message}", file=sys.stderr)
+    sys.exit(3)
+
+
+def main() -> None:
+    """Entry point: bad input exits 3 with one line, never a traceback (DESIGN.md §5)."""
+    if sys.argv[1:] == ["--version"]:  # the fast path: no typer, no rich
+        print(f"binance-diag {__version__}")
+        return
+    from .config import ConfigError
+
+    try:
+        code = app(standalone_mode=False)
+    except ConfigError as exc:
+        _fail(str(exc))
+    except typer.TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `binance-diag`: show the help
+            print(exc.format_message())
+            sys.exit(0)
+        _fail(exc.format_message())
+    except (typer.Abort, KeyboardInterrupt):
+        print("binance-diag: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - contract: a one-line message, exit 3
+        _fail(f"internal error: {type(exc).__name__}: {exc}")
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,59 @@
+"""What the report says about the machine: versions, resolver, proxy settings seen.
+
+Proxy URLs are shown with their credentials redacted.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import ssl
+import sys
+from importlib import metadata
+from urllib.parse import urlsplit, urlunsplit
+
+from . import __version__
+from .model import JSON
+
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY",
+                   "http_proxy", "NO_PROXY", "no_proxy")
+
+
+def redact_url(url: str) -> str:
+    """`http://user:secret@proxy:3128` -> `http://user:***@proxy:3128`."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable>"
+    if parts.password is None and parts.username is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    user = parts.username or ""
+    creds = f"{user}:***" if parts.password is not None else user
+    return urlunsplit((parts.scheme, f"{creds}@{host}", parts.path, parts.query, parts.fragment))
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def collect_environment(resolver: str | None = None) -> dict[str, JSON]:
+    proxies = {name: redact_url(value) for name in PROXY_VARIABLES
+               if (value := os.environ.get(name))}
+    return {
+        "tool": __version__,
+        "python": platform.python_version(),
+        "implementation": sys.implementation.name,
+        "websockets": _version("websockets"),
+        "dnspython": _version("dnspython"),
+        "openssl": ssl.OPENSSL_VERSION,
+        "platform": f"{platform.system()} {platform.machine()}",
+        "resolver": resolver,
+        "proxy": None,
+        "proxy_environment": proxies,
+    }

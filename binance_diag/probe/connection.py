@@ -1,0 +1,104 @@
+"""The one object that touches the connected socket, with TLS through memory BIOs.
+
+TLS runs over `ssl.MemoryBIO` instead of a wrapped socket so that the handshake is driven by
+our own reads: each read waits only for what is left of the stage's absolute deadline, and we
+can tell "no byte ever came back" (a silent middlebox) from "the peer reset us".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+
+from ..timing import Deadline
+
+READ_SIZE = 65536
+
+
+class Connection:
+    """A connected non-blocking socket, optionally carrying TLS after `start_tls`."""
+
+    def __init__(self, sock: socket.socket, peer: tuple[str, int]) -> None:
+        self.sock = sock
+        self.peer = peer
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.tls: ssl.SSLObject | None = None
+        self._incoming = ssl.MemoryBIO()
+        self._outgoing = ssl.MemoryBIO()
+
+    async def send(self, data: bytes, deadline: Deadline) -> None:
+        """Send application bytes; a peer that stops reading cannot outlast the deadline."""
+        if not data:
+            return
+        async with asyncio.timeout(deadline.remaining()):
+            if self.tls is not None:
+                self.tls.write(data)
+                await self._flush_tls()
+            else:
+                await self._send_raw(data)
+
+    async def recv(self, deadline: Deadline) -> bytes:
+        """Application bytes, or `b""` at EOF; `TimeoutError` when the deadline passes."""
+        if self.tls is None:
+            return await self._recv_raw(deadline)
+        while True:
+            try:
+                return self.tls.read(READ_SIZE)
+            except ssl.SSLWantReadError:
+                await self._flush_tls()
+                if not await self._pump(deadline):
+                    return b""
+            except ssl.SSLZeroReturnError:
+                return b""
+
+    async def handshake(self, context: ssl.SSLContext, server_hostname: str | None,
+                        deadline: Deadline) -> ssl.SSLObject:
+        """Drive the TLS handshake to completion; raises ssl errors, EOF or TimeoutError."""
+        self.tls = context.wrap_bio(self._incoming, self._outgoing, server_hostname=server_hostname)
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                await self._flush_tls()
+                if not await self._pump(deadline):
+                    raise ConnectionAbortedError("peer closed the connection") from None
+        await self._flush_tls()
+        return self.tls
+
+    async def _pump(self, deadline: Deadline) -> bool:
+        """Move one read from the socket into the TLS engine; False at EOF."""
+        data = await self._recv_raw(deadline)
+        if not data:
+            self._incoming.write_eof()
+            return False
+        self._incoming.write(data)
+        return True
+
+    async def _flush_tls(self) -> None:
+        data = self._outgoing.read()
+        if data:
+            await self._send_raw(data)
+
+    async def _send_raw(self, data: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.sock_sendall(self.sock, data)
+        self.bytes_out += len(data)
+
+    async def _recv_raw(self, deadline: Deadline) -> bytes:
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise TimeoutError
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(remaining):
+            data = await loop.sock_recv(self.sock, READ_SIZE)
+        self.bytes_in += len(data)
+        return data
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass

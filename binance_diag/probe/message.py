@@ -1,0 +1,111 @@
+"""The `first_message` stage: wait for one valid event per requested stream.
+
+Silence is ambiguous: an unknown symbol or a quiet market looks like a dead link. Halfway
+through the budget the stage sends Binance's LIST_SUBSCRIPTIONS request; an answer proves the
+link is alive and shows which streams the server thinks we asked for.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..config import ProbeConfig
+from ..handshake import Closed, DataMessage, Ping
+from ..model import JSON, ErrorKind
+from ..payload import Event, Problem, Reply, classify_message, list_subscriptions_request
+from ..timing import Deadline
+from .base import ProbeState, StageOutcome, Tracer, failed, passed
+
+LIST_SUBSCRIPTIONS_ID = 1
+_SPOT_PRESETS = {"spot", "spot-443", "data-stream", "testnet", "us"}
+
+
+async def receive_first_message(
+    config: ProbeConfig, state: ProbeState, tracer: Tracer, deadline: Deadline
+) -> StageOutcome:
+    connection, exchange = state.connection, state.exchange
+    assert connection is not None and exchange is not None
+    target = config.target
+    upgraded_at = state.upgraded_at or time.perf_counter()
+    spot = target.endpoint in _SPOT_PRESETS
+    waiting = set(target.symbols)
+    firsts: dict[str, JSON] = {}
+    pings = 0
+    probe: dict[str, JSON] = {"sent": False, "answered": False}
+    probe_at = deadline.started + deadline.budget / 2
+
+    def details() -> dict[str, JSON]:
+        return {"streams": firsts, "pings_seen": pings, "list_subscriptions": probe,
+                "waiting_for": sorted(waiting)}
+
+    while waiting:
+        event = exchange.next_event()
+        if event is None:
+            try:
+                await connection.send(exchange.bytes_to_send(), deadline)
+                if not probe["sent"] and time.perf_counter() < probe_at:
+                    data = await connection.recv(Deadline(probe_at - time.perf_counter()))
+                else:
+                    data = await connection.recv(deadline)
+            except TimeoutError:
+                if deadline.expired or probe["sent"]:
+                    break
+                exchange.send_text(list_subscriptions_request(LIST_SUBSCRIPTIONS_ID))
+                probe["sent"] = True
+                tracer.event("no data yet: LIST_SUBSCRIPTIONS sent")
+                continue
+            except (ConnectionResetError, BrokenPipeError):
+                return failed(ErrorKind.CLOSED, "connection reset before the first message",
+                              {"code": None, "reason": "reset"}, **details())
+            exchange.feed(data)
+            continue
+        if isinstance(event, Ping):
+            pings += 1
+            continue
+        if isinstance(event, Closed):
+            tracer.event(f"close frame received: {event.code} {event.reason}")
+            reason = f" {event.reason!r}" if event.reason else ""
+            code = event.code if event.code is not None else "no close frame"
+            return failed(ErrorKind.CLOSED, f"server closed the stream: {code}{reason}",
+                          {"code": event.code, "reason": event.reason}, **details())
+        assert isinstance(event, DataMessage)
+        received_ms = time.time() * 1000
+        result = classify_message(event.text, target.symbols, target.stream,
+                                  require_spot_fields=spot)
+        if isinstance(result, Reply):
+            probe.update(answered=True, result=result.result, error=result.error)
+            tracer.event(f"LIST_SUBSCRIPTIONS answered: {result.result}")
+            continue
+        if isinstance(result, Problem):
+            if result.extra.get("event") == "serverShutdown":
+                return failed(ErrorKind.CLOSED,
+                              "server announced a shutdown (serverShutdown event)",
+                              {"code": None, "reason": "serverShutdown"}, **details())
+            tracer.event(f"unexpected first message: {result.message}")
+            return failed(result.kind, result.message, result.extra, **details())
+        assert isinstance(result, Event)
+        if result.symbol in waiting:
+            waiting.discard(result.symbol)
+            latency = round((time.perf_counter() - upgraded_at) * 1000, 3)
+            firsts[result.stream] = {
+                "latency_ms": latency,
+                "event_time": result.event_time_ms,
+                "event_time_lag_ms": round(received_ms - result.event_time_ms, 1),
+                "price": result.data.get("p"),
+                "quantity": result.data.get("q"),
+            }
+            tracer.event(f"first {target.stream} for {result.symbol} after {latency:.1f} ms")
+    if not waiting:
+        return passed(**details())
+    tracer.event("first-message timeout fired")
+    if probe["answered"]:
+        why = f"the link is alive (LIST_SUBSCRIPTIONS answered {probe.get('result')})"
+    elif probe["sent"]:
+        why = "LIST_SUBSCRIPTIONS got no answer either: the link looks dead"
+    else:
+        why = "nothing received"
+    message = f"no {target.stream} message for {', '.join(sorted(waiting))} in " \
+              f"{deadline.budget:.2f} s; {why}"
+    return failed(ErrorKind.TIMEOUT, message, {"missing": sorted(waiting),
+                  "link_alive": bool(probe["answered"])}, **details())
+

@@ -1,0 +1,151 @@
+"""The `tls` stage: handshake with SNI and ALPN http/1.1, trusting certifi or `--ca-bundle`.
+
+Every verification failure gets its own error kind. On one, the presented certificate is
+fetched again without verification, as evidence: who issued it says whether a proxy or an
+antivirus is intercepting TLS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from datetime import UTC, datetime
+from pathlib import Path
+
+import certifi
+from cryptography import x509
+
+from ..config import ProbeConfig
+from ..model import JSON, ErrorKind
+from ..timing import Deadline
+from .base import ProbeState, StageOutcome, Tracer, failed, passed
+from .connection import Connection
+
+# OpenSSL X509_V_ERR_* codes (include/openssl/x509_vfy.h) that have their own error kind;
+# every other verification failure means "not signed by a CA we trust".
+_VERIFY_KINDS = {
+    9: ErrorKind.CERT_NOT_YET_VALID,
+    10: ErrorKind.CERT_EXPIRED,
+    62: ErrorKind.HOSTNAME_MISMATCH,
+    64: ErrorKind.HOSTNAME_MISMATCH,  # IP address mismatch
+}
+
+
+def make_context(ca_bundle: Path | None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else certifi.where())
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+async def handshake_tls(
+    config: ProbeConfig, state: ProbeState, tracer: Tracer, deadline: Deadline
+) -> StageOutcome:
+    connection = state.connection
+    assert connection is not None
+    host = config.target.host
+    trust = str(config.ca_bundle) if config.ca_bundle else f"certifi {certifi.__version__}"
+    common: dict[str, JSON] = {"sni": host, "alpn_offered": ["http/1.1"], "trust": trust}
+    tracer.event(f"TLS ClientHello sent (SNI {host})")
+    try:
+        tls = await connection.handshake(make_context(config.ca_bundle), host, deadline)
+    except TimeoutError:
+        got = connection.bytes_in
+        if got == 0:
+            message = f"ClientHello sent; no ServerHello in {deadline.budget:.2f} s"
+        else:
+            message = f"handshake stalled: {got} bytes received, then silence"
+        tracer.event("TLS timeout fired")
+        return failed(ErrorKind.TIMEOUT, message, {"bytes_received": got},
+                      **common, bytes_received=got)
+    except ssl.SSLCertVerificationError as exc:
+        kind = _VERIFY_KINDS.get(exc.verify_code, ErrorKind.CERT_UNTRUSTED)
+        tracer.event(f"TLS certificate rejected: {exc.verify_message}")
+        presented = await fetch_presented_certificate(connection.peer, host, deadline)
+        extra: dict[str, JSON] = {
+            "verify_code": exc.verify_code,
+            "verify_message": exc.verify_message,
+        }
+        if presented is not None:
+            extra["presented"] = presented
+        message = f"certificate verification failed: {exc.verify_message}"
+        if presented is not None:
+            message += f" (issued by {presented['issuer']})"
+        return failed(kind, message, extra, **common, presented_certificate=presented)
+    except (ConnectionResetError, BrokenPipeError):
+        tracer.event("TLS connection reset by peer")
+        return failed(ErrorKind.RESET, _after_hello("connection reset by peer", connection),
+                      {"bytes_received": connection.bytes_in}, **common)
+    except (ConnectionAbortedError, ssl.SSLEOFError, ssl.SSLZeroReturnError):
+        tracer.event("TLS connection closed by peer")
+        return failed(ErrorKind.EOF, _after_hello("connection closed by peer", connection),
+                      {"bytes_received": connection.bytes_in}, **common)
+    except ssl.SSLError as exc:
+        reason = exc.reason or str(exc)
+        tracer.event(f"TLS handshake failed: {reason}")
+        return failed(ErrorKind.HANDSHAKE_FAILURE, f"TLS handshake failed: {reason}",
+                      {"reason": reason, "library": exc.library}, **common)
+    details: dict[str, JSON] = {
+        **common,
+        "version": tls.version(),
+        "cipher": (tls.cipher() or ("",))[0],
+        "alpn": tls.selected_alpn_protocol(),
+    }
+    der = tls.getpeercert(binary_form=True)
+    if der:
+        details["certificate"] = describe_certificate(der)
+    tracer.event(f"TLS established: {details['version']} {details['cipher']}")
+    return passed(**details)
+
+
+def _after_hello(what: str, connection: Connection) -> str:
+    if connection.bytes_in == 0:
+        return f"{what} right after the ClientHello (no ServerHello)"
+    return f"{what} during the handshake after {connection.bytes_in} bytes"
+
+
+def describe_certificate(der: bytes, now: datetime | None = None) -> dict[str, JSON]:
+    """The fields a person checks first: who, issued by whom, for which names, until when."""
+    cert = x509.load_der_x509_certificate(der)
+    now = now or datetime.now(UTC)
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        sans = [str(v) for v in san.get_values_for_type(x509.DNSName)]
+        sans += [str(v) for v in san.get_values_for_type(x509.IPAddress)]
+    except x509.ExtensionNotFound:
+        sans = []
+    not_after = cert.not_valid_after_utc
+    return {
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "sans": sans,
+        "not_before": cert.not_valid_before_utc.isoformat(),
+        "not_after": not_after.isoformat(),
+        "days_left": round((not_after - now).total_seconds() / 86400, 1),
+        "serial": format(cert.serial_number, "x"),
+    }
+
+
+async def fetch_presented_certificate(
+    peer: tuple[str, int], server_hostname: str, deadline: Deadline
+) -> dict[str, JSON] | None:
+    """Connect again and accept any certificate, only to read what the server presents."""
+    if deadline.remaining() <= 0:
+        return None
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    family = socket.AF_INET6 if ":" in peer[0] else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    connection = Connection(sock, peer)
+    try:
+        async with asyncio.timeout(deadline.remaining()):
+            await asyncio.get_running_loop().sock_connect(sock, peer)
+        tls = await connection.handshake(context, server_hostname, deadline)
+        der = tls.getpeercert(binary_form=True)
+        return describe_certificate(der) if der else None
+    except (OSError, TimeoutError, ssl.SSLError, ValueError):
+        return None
+    finally:
+        connection.close()

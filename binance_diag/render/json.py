@@ -1,0 +1,94 @@
+"""The JSON report: the stable, versioned contract of DESIGN.md §4.
+
+Pure. `report_to_dict` is the single place that decides field names; the JSON Schema in
+`binance_diag/schema/` is checked against it by the tests.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from ..model import SCHEMA_ID, Blockage, Finding, ProbeReport, StageResult
+
+
+def timestamp(at: datetime | None) -> str | None:
+    """ISO 8601 with milliseconds and offset: `2026-01-04T08:44:00.123+00:00`."""
+    return at.isoformat(timespec="milliseconds") if at else None
+
+
+def report_to_dict(report: ProbeReport) -> dict[str, Any]:
+    target = report.target
+    failed = report.failed_stage
+    environment = dict(report.environment)
+    return {
+        "schema": SCHEMA_ID,
+        "tool": {"name": "binance-diag", "version": report.tool_version},
+        "generated_at": timestamp(report.generated_at),
+        "command": report.command,
+        "target": {
+            "url": target.url,
+            "host": target.host,
+            "port": target.port,
+            "symbols": list(target.symbols),
+            "stream": target.stream,
+            "endpoint": target.endpoint,
+        },
+        "status": report.status.value,
+        "failed_stage": failed.name.value if failed else None,
+        "stages": [_stage(s) for s in report.stages],
+        "loop": {
+            "max_lag_ms": report.loop.max_lag_ms,
+            "p99_lag_ms": report.loop.p99_lag_ms,
+            "blockages": [_blockage(b) for b in report.loop.blockages],
+            "deadline_enforced_by_watchdog": report.loop.deadline_enforced_by_watchdog,
+        },
+        "findings": [_finding(f) for f in report.findings],
+        "timeline": [
+            {"at": timestamp(e.at), "event": e.event, "stage": e.stage.value if e.stage else None}
+            for e in report.timeline
+        ],
+        "environment": environment,
+    }
+
+
+def _stage(stage: StageResult) -> dict[str, Any]:
+    error = None
+    if stage.error is not None:
+        error = {"kind": stage.error.kind.value, "message": stage.error.message,
+                 **dict(stage.error.extra)}
+    return {
+        "name": stage.name.value,
+        "status": stage.status.value,
+        "started_at": timestamp(stage.started_at),
+        "duration_ms": stage.duration_ms,
+        "timeout_s": stage.timeout_s,
+        "error": error,
+        "details": dict(stage.details),
+    }
+
+
+def _blockage(blockage: Blockage) -> dict[str, Any]:
+    return {
+        "started_at": timestamp(blockage.started_at),
+        "duration_ms": blockage.duration_ms,
+        "stage": blockage.stage.value if blockage.stage else None,
+        "stack": list(blockage.stack),
+    }
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    return {
+        "id": finding.id,
+        "severity": finding.severity.value,
+        "blame": finding.blame.value,
+        "title": finding.title,
+        "evidence": list(finding.evidence),
+        "hypothesis": finding.hypothesis,
+        "actions": list(finding.actions),
+    }
+
+
+def render_json(report: ProbeReport) -> str:
+    return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"

@@ -1,0 +1,67 @@
+from datetime import UTC, datetime
+
+import jsonschema
+import pytest
+
+from binance_diag.config import build_target
+from binance_diag.model import (
+    ErrorKind,
+    ProbeReport,
+    StageError,
+    StageName,
+    StageResult,
+    StageStatus,
+)
+from binance_diag.render.json import report_to_dict
+from binance_diag.schema import load_probe_schema
+from tests.schema_check import validated_json
+
+AT = datetime(2026, 1, 4, 8, 41, 59, 784000, tzinfo=UTC)
+
+
+def failed_report() -> ProbeReport:
+    return ProbeReport(
+        tool_version="0.1.0",
+        generated_at=AT,
+        target=build_target(["BTCUSDT"], "aggTrade", "spot"),
+        stages=(
+            StageResult(StageName.DNS, StageStatus.OK, 5.0, AT, 23.4,
+                        details={"addresses": ["127.0.0.1"]}),
+            StageResult(StageName.TCP, StageStatus.OK, 5.0, AT, 41.2),
+            StageResult(StageName.TLS, StageStatus.TIMEOUT, 10.0, AT, 10000.1,
+                        StageError(ErrorKind.TIMEOUT, "no ServerHello", {"bytes_received": 0})),
+            StageResult(StageName.WS_UPGRADE, StageStatus.SKIPPED, 5.0),
+            StageResult(StageName.FIRST_MESSAGE, StageStatus.SKIPPED, 10.0),
+        ),
+        environment={"python": "3.11.7", "websockets": "17.4", "openssl": "OpenSSL 3",
+                     "proxy": None},
+    )
+
+
+def test_contract_fields() -> None:
+    document = validated_json(failed_report())
+    assert document["schema"] == "binance-diag/probe/1"
+    assert document["generated_at"] == "2026-01-04T08:41:59.784+00:00"
+    assert document["status"] == "failed"
+    assert document["failed_stage"] == "tls"
+    tls = document["stages"][2]
+    assert tls["error"] == {"kind": "timeout", "message": "no ServerHello", "bytes_received": 0}
+    assert document["stages"][3]["duration_ms"] is None
+
+
+def test_schema_rejects_a_broken_report() -> None:
+    document = report_to_dict(failed_report())
+    document["stages"][2]["error"]["kind"] = "gremlins"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, load_probe_schema())
+    document = report_to_dict(failed_report())
+    document["stages"][0]["status"] = "skipped"  # a skipped stage cannot have a duration
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, load_probe_schema())
+
+
+def test_every_error_kind_is_in_the_schema() -> None:
+    kinds = load_probe_schema()["$defs"]["error_kind"]["enum"]
+    assert sorted(kinds) == sorted(k.value for k in ErrorKind)
+    names = load_probe_schema()["$defs"]["stage_name"]["enum"]
+    assert names == [s.value for s in StageName]
