@@ -11,11 +11,11 @@ from binance_diag.model import ProbeReport
 from binance_diag.render.json import render_json
 from binance_diag.schema import load_probe_schema
 
-_VALIDATOR = jsonschema.Draft202012Validator(load_probe_schema())
+VALIDATOR = jsonschema.Draft202012Validator(load_probe_schema())
 
 
 def validated_json(report: ProbeReport) -> dict[str, Any]:
     """Render `report` as JSON, parse it back, and fail the test if it breaks the schema."""
     document: dict[str, Any] = json.loads(render_json(report))
-    _VALIDATOR.validate(document)
+    VALIDATOR.validate(document)
     return document
