@@ -131,9 +131,6 @@ def _fail(message: str) -> NoReturn:
 
 def main() -> None:
     """Entry point: bad input exits 3 with one line, never a traceback (DESIGN.md §5)."""
-    if sys.argv[1:] == ["--version"]:  # the fast path: no typer, no rich
-        print(f"binance-diag {__version__}")
-        return
     from .config import ConfigError
 
     try:

@@ -1,0 +1,20 @@
+"""The console-script entry point: answers `--version` before importing the CLI framework.
+
+`binance-diag --version` is what scripts call to check an install; it should cost little
+more than starting the interpreter (DESIGN.md §7), so typer is imported only past it.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from . import __version__
+
+
+def main() -> None:
+    if sys.argv[1:] in (["--version"], ["-V"]):
+        print(f"binance-diag {__version__}")
+        return
+    from .cli import main as cli_main
+
+    cli_main()
