@@ -74,6 +74,13 @@ def probe(
     tls_timeout: Annotated[float | None, typer.Option("--tls-timeout")] = None,
     upgrade_timeout: Annotated[float | None, typer.Option("--upgrade-timeout")] = None,
     message_timeout: Annotated[float | None, typer.Option("--message-timeout")] = None,
+    proxy: Annotated[
+        str | None,
+        typer.Option("--proxy", help="Proxy URL: http://[user:pass@]host:port or socks5[h]://."),
+    ] = None,
+    no_proxy: Annotated[
+        bool, typer.Option("--no-proxy", help="Ignore proxy variables; connect directly.")
+    ] = False,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Report format.")
     ] = OutputFormat.TEXT,
@@ -82,6 +89,8 @@ def probe(
     ] = None,
 ) -> None:
     """Probe a market stream stage by stage: dns, tcp, tls, ws_upgrade, first_message."""
+    import os
+
     from .config import (
         ProbeConfig,
         build_target,
@@ -90,9 +99,11 @@ def probe(
         parse_nameserver,
         parse_resolve,
     )
+    from .proxies import select_proxy
 
+    target = build_target(symbols, stream, endpoint)
     config = ProbeConfig(
-        target=build_target(symbols, stream, endpoint),
+        target=target,
         timeouts=build_timeouts(
             timeout, dns=dns_timeout, connect=connect_timeout, tls=tls_timeout,
             upgrade=upgrade_timeout, message=message_timeout,
@@ -100,6 +111,7 @@ def probe(
         nameservers=tuple(parse_nameserver(r) for r in resolver or ()),
         resolve=parse_resolve(resolve or ()),
         ca_bundle=parse_ca_bundle(ca_bundle),
+        proxy=select_proxy(target.host, target.port, target.secure, os.environ, proxy, no_proxy),
     )
     from .app import run_probe_command
 

@@ -11,9 +11,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .model import StageName, Target
+
+if TYPE_CHECKING:
+    from .proxies import ProxyChoice
 
 
 class ConfigError(ValueError):
@@ -101,6 +105,8 @@ class ProbeConfig:
     """curl-style `--resolve HOST:PORT:ADDR` overrides that skip DNS."""
     ca_bundle: Path | None = None
     user_agent: str = USER_AGENT_PRODUCT
+    proxy: ProxyChoice | None = None
+    """The proxy decision (`--proxy`, `--no-proxy` or the environment); None: not looked at."""
 
 
 def parse_symbols(symbols: Iterable[str]) -> tuple[str, ...]:

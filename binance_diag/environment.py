@@ -14,9 +14,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from . import __version__
 from .model import JSON
+from .proxies import ProxyChoice
 
-PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY",
-                   "http_proxy", "NO_PROXY", "no_proxy")
+PROXY_VARIABLES = tuple(
+    name
+    for base in ("HTTPS_PROXY", "ALL_PROXY", "HTTP_PROXY", "WSS_PROXY", "WS_PROXY",
+                 "SOCKS_PROXY", "NO_PROXY")
+    for name in (base, base.lower())
+)
 
 
 def redact_url(url: str) -> str:
@@ -42,7 +47,9 @@ def _version(package: str) -> str | None:
         return None
 
 
-def collect_environment(resolver: str | None = None) -> dict[str, JSON]:
+def collect_environment(
+    resolver: str | None = None, proxy: ProxyChoice | None = None
+) -> dict[str, JSON]:
     proxies = {name: redact_url(value) for name in PROXY_VARIABLES
                if (value := os.environ.get(name))}
     return {
@@ -54,6 +61,8 @@ def collect_environment(resolver: str | None = None) -> dict[str, JSON]:
         "openssl": ssl.OPENSSL_VERSION,
         "platform": f"{platform.system()} {platform.machine()}",
         "resolver": resolver,
-        "proxy": None,
+        "proxy": proxy.proxy.url if proxy and proxy.proxy else None,
+        "proxy_reason": proxy.reason if proxy else None,
+        "websockets_proxy": proxy.websockets_would_use if proxy else None,
         "proxy_environment": proxies,
     }

@@ -30,6 +30,7 @@ from ..timing import Deadline, utc_now
 from .base import ProbeState, StageOutcome, Tracer
 from .dns import resolve_addresses
 from .message import receive_first_message
+from .proxy import open_tunnel
 from .tcp import connect_tcp
 from .tls import handshake_tls
 from .upgrade import upgrade_websocket
@@ -38,6 +39,7 @@ StageFunction = Callable[[ProbeConfig, ProbeState, Tracer, Deadline], Awaitable[
 
 STAGES: tuple[tuple[StageName, StageFunction], ...] = (
     (StageName.DNS, resolve_addresses),
+    (StageName.PROXY, open_tunnel),
     (StageName.TCP, connect_tcp),
     (StageName.TLS, handshake_tls),
     (StageName.WS_UPGRADE, upgrade_websocket),
@@ -56,24 +58,22 @@ async def run_probe(
     state = ProbeState()
     generated_start = utc_now()
     timeouts = config.timeouts
+    plan = [(name, function) for name, function in STAGES
+            if name is not StageName.PROXY or _proxy_in_use(config)]
     tracer.event(
         "probe started (timeouts: "
-        + ", ".join(f"{n.value} {timeouts.for_stage(n):g} s" for n, _ in STAGES)
+        + ", ".join(f"{n.value} {timeouts.for_stage(n):g} s" for n, _ in plan)
         + f") target {config.target.url}"
     )
     results: list[StageResult] = []
     blocked = False
     try:
-        for name, function in STAGES:
+        for name, function in plan:
             timeout = timeouts.for_stage(name)
-            if blocked:
+            reason = "an earlier stage failed" if blocked else not_applicable(name, config)
+            if reason:
                 results.append(StageResult(name, StageStatus.SKIPPED, timeout,
-                                           details={"reason": "an earlier stage failed"}))
-                tracer.stage_changed(name, "skipped", None)
-                continue
-            if name is StageName.TLS and not config.target.secure:
-                results.append(StageResult(name, StageStatus.SKIPPED, timeout,
-                                           details={"reason": "not applicable: ws:// endpoint"}))
+                                           details={"reason": reason}))
                 tracer.stage_changed(name, "skipped", None)
                 continue
             result = await _run_stage(name, function, config, state, tracer, timeout)
@@ -89,9 +89,25 @@ async def run_probe(
         stages=tuple(results),
         timeline=tuple(tracer.events),
         loop=LoopStats(),
-        environment=collect_environment(_resolver_of(results)),
+        environment=collect_environment(_resolver_of(results), config.proxy),
         command=command,
     )
+
+
+def _proxy_in_use(config: ProbeConfig) -> bool:
+    return config.proxy is not None and config.proxy.proxy is not None
+
+
+def not_applicable(name: StageName, config: ProbeConfig) -> str | None:
+    """Why a stage does not run for this target, if it does not."""
+    proxy = config.proxy.proxy if config.proxy else None
+    if name is StageName.TLS and not config.target.secure:
+        return "not applicable: ws:// endpoint"
+    if name is StageName.DNS and proxy is not None and proxy.remote_dns:
+        return f"not applicable: the {proxy.scheme} proxy resolves {config.target.host}"
+    if name is StageName.TCP and proxy is not None:
+        return "not applicable: the proxy made the TCP connection"
+    return None
 
 
 async def _run_stage(

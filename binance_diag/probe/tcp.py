@@ -42,13 +42,12 @@ async def connect_tcp(
     for index, address in enumerate(state.addresses):
         left = len(state.addresses) - index
         budget = deadline.remaining() / left
-        family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
-        tracer.event(f"TCP connect to {_hostport(address, port)}")
+        tracer.event(f"TCP connect to {hostport(address, port)}")
         start = time.perf_counter()
-        sock, kind, message = await _attempt(family, address, port, budget)
+        sock, kind, message = await open_socket(address, port, budget)
         took = round((time.perf_counter() - start) * 1000, 3)
         attempt: dict[str, JSON] = {
-            "family": "IPv6" if family == socket.AF_INET6 else "IPv4",
+            "family": f"IPv{ipaddress.ip_address(address).version}",
             "address": address,
             "port": port,
             "result": "ok" if sock else (kind.value if kind else "error"),
@@ -58,17 +57,17 @@ async def connect_tcp(
             attempts.append(attempt)
             state.connection = Connection(sock, (address, port))
             local = sock.getsockname()
-            tracer.event(f"TCP connected to {_hostport(address, port)}")
+            tracer.event(f"TCP connected to {hostport(address, port)}")
             return passed(
-                connected_to=_hostport(address, port),
-                local_address=_hostport(local[0], local[1]),
+                connected_to=hostport(address, port),
+                local_address=hostport(local[0], local[1]),
                 attempts=attempts,
             )
         assert kind is not None
         attempt["message"] = message
         attempts.append(attempt)
         kinds.append(kind)
-        tracer.event(f"TCP to {_hostport(address, port)} failed: {kind.value}")
+        tracer.event(f"TCP to {hostport(address, port)} failed: {kind.value}")
     if not kinds:
         return failed(ErrorKind.INTERNAL, "no address to connect to", attempts=attempts)
     worst = min(kinds, key=_PRECEDENCE.index)
@@ -77,10 +76,12 @@ async def connect_tcp(
     return failed(worst, summary, {"address": first["address"], "port": port}, attempts=attempts)
 
 
-async def _attempt(
-    family: socket.AddressFamily, address: str, port: int, budget: float
+async def open_socket(
+    address: str, port: int, budget: float
 ) -> tuple[socket.socket | None, ErrorKind | None, str]:
-    target = _hostport(address, port)
+    """One connect attempt, classified: (socket, None, "") or (None, kind, message)."""
+    target = hostport(address, port)
+    family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
     try:
         sock = socket.socket(family, socket.SOCK_STREAM)
     except OSError as exc:
@@ -104,5 +105,6 @@ async def _attempt(
     return sock, None, ""
 
 
-def _hostport(address: str, port: int) -> str:
+def hostport(address: str, port: int) -> str:
+    """`1.2.3.4:443` or `[::1]:443`."""
     return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"

@@ -1,0 +1,76 @@
+import pytest
+
+from binance_diag.config import ConfigError
+from binance_diag.proxies import no_proxy_matches, parse_proxy_url, select_proxy
+
+HOST, PORT = "stream.binance.com", 9443
+
+
+def test_parse_and_redact() -> None:
+    proxy = parse_proxy_url("http://alice:s%40cret@proxy.corp:3128")
+    assert (proxy.host, proxy.port, proxy.username, proxy.password) == (
+        "proxy.corp", 3128, "alice", "s@cret")
+    assert proxy.url == "http://alice:***@proxy.corp:3128"
+    assert "cret" not in repr(proxy.url)
+    assert parse_proxy_url("socks5h://127.0.0.1").port == 1080
+    assert parse_proxy_url("socks5h://127.0.0.1").remote_dns
+    assert not parse_proxy_url("socks5://127.0.0.1").remote_dns
+
+
+@pytest.mark.parametrize("url", ["ftp://x", "https://proxy:443", "http://", "http://h:99999"])
+def test_bad_proxy_urls(url: str) -> None:
+    with pytest.raises(ConfigError, match="proxy"):
+        parse_proxy_url(url)
+
+
+@pytest.mark.parametrize(
+    ("no_proxy", "matches"),
+    [
+        ("*", True),
+        ("binance.com", True),
+        (".binance.com", True),
+        ("stream.binance.com:9443", True),
+        ("stream.binance.com:443", False),
+        ("notbinance.com", False),
+        ("ance.com", False),
+        ("localhost, 127.0.0.1", False),
+    ],
+)
+def test_no_proxy_rules(no_proxy: str, matches: bool) -> None:
+    assert no_proxy_matches(HOST, PORT, no_proxy) is matches
+
+
+def test_no_proxy_cidr() -> None:
+    assert no_proxy_matches("127.0.0.1", 80, "127.0.0.0/8")
+    assert not no_proxy_matches("127.0.0.1", 80, "10.0.0.0/8")
+
+
+def test_environment_choice_and_what_websockets_would_do() -> None:
+    env = {"HTTPS_PROXY": "http://u:p@corp:3128", "all_proxy": "socks5://other:1080"}
+    choice = select_proxy(HOST, PORT, True, env)
+    assert choice.proxy is not None and choice.proxy.source == "HTTPS_PROXY"
+    assert choice.websockets_would_use == "http://u:***@corp:3128"
+    only_all = select_proxy(HOST, PORT, True, {"ALL_PROXY": "socks5h://corp:1080"})
+    assert only_all.proxy is not None and only_all.proxy.source == "ALL_PROXY"
+    assert only_all.websockets_would_use is None  # websockets ignores ALL_PROXY
+
+
+def test_lowercase_wins_and_no_proxy_excludes() -> None:
+    env = {"HTTPS_PROXY": "http://upper:1", "https_proxy": "http://lower:2"}
+    choice = select_proxy(HOST, PORT, True, env)
+    assert choice.proxy is not None and choice.proxy.host == "lower"
+    excluded = select_proxy(HOST, PORT, True, {**env, "NO_PROXY": ".binance.com"})
+    assert excluded.proxy is None and "NO_PROXY excludes" in excluded.reason
+
+
+def test_flags_win_over_environment() -> None:
+    env = {"HTTPS_PROXY": "http://corp:3128"}
+    assert select_proxy(HOST, PORT, True, env, disabled=True).proxy is None
+    explicit = select_proxy(HOST, PORT, True, env, explicit="socks5h://127.0.0.1:9050")
+    assert explicit.proxy is not None and explicit.proxy.source == "--proxy"
+    assert select_proxy(HOST, PORT, True, {}).proxy is None
+
+
+def test_ws_uses_http_proxy() -> None:
+    choice = select_proxy("127.0.0.1", 80, False, {"HTTP_PROXY": "http://corp:3128"})
+    assert choice.proxy is not None and choice.proxy.source == "HTTP_PROXY"
