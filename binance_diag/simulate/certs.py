@@ -1,0 +1,111 @@
+"""Certificates for the fake TLS peers: one trusted test CA and the broken leaves we need.
+
+Each `CertKind` is one way a real handshake to Binance goes wrong (an intercepting proxy's
+CA, a clock far off, a captive portal answering for another name). The client trusts only
+`CertificateAuthority.ca_pem`, written to a file with `write_ca_bundle` for `--ca-bundle`.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+import trustme
+
+DEFAULT_HOSTNAMES = (
+    "stream.binance.com",
+    "fstream.binance.com",
+    "dstream.binance.com",
+    "data-stream.binance.vision",
+    "stream.testnet.binance.vision",
+    "stream.binance.us",
+    "localhost",
+    "127.0.0.1",
+    "::1",
+)
+"""Names a valid leaf covers: every endpoint preset's host, and loopback."""
+
+WRONG_HOSTNAME = "example.invalid"
+
+
+class CertKind(StrEnum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    WRONG_HOST = "wrong_host"
+    OTHER_CA = "other_ca"
+
+
+class CertificateAuthority:
+    """A throw-away CA that issues one leaf per `CertKind`, on first use.
+
+    Validity windows are relative to now (a day or more away from it), so that a check made
+    by the client a few seconds later still sees the same verdict.
+    """
+
+    def __init__(self, hostnames: Sequence[str] = DEFAULT_HOSTNAMES) -> None:
+        if not hostnames:
+            raise ValueError("a certificate needs at least one host name")
+        self.hostnames = tuple(hostnames)
+        self._ca = trustme.CA(organization_name="binance-diag simulated CA")
+        self._other_ca: trustme.CA | None = None
+        self._leaves: dict[CertKind, trustme.LeafCert] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def ca_pem(self) -> bytes:
+        """The PEM certificate a client must trust (the `--ca-bundle` content)."""
+        pem: bytes = self._ca.cert_pem.bytes()
+        return pem
+
+    def write_ca_bundle(self, path: Path) -> Path:
+        path.write_bytes(self.ca_pem)
+        return path
+
+    def leaf(self, kind: CertKind = CertKind.VALID) -> trustme.LeafCert:
+        with self._lock:
+            if kind not in self._leaves:
+                self._leaves[kind] = self._issue(kind)
+            return self._leaves[kind]
+
+    def leaf_pem(self, kind: CertKind = CertKind.VALID) -> bytes:
+        """The leaf certificate alone, as the server presents it."""
+        pem: bytes = self.leaf(kind).cert_chain_pems[0].bytes()
+        return pem
+
+    def server_context(self, kind: CertKind = CertKind.VALID) -> ssl.SSLContext:
+        """A fresh server context presenting the leaf of `kind`, ALPN http/1.1 like Binance."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.leaf(kind).configure_cert(context)
+        context.set_alpn_protocols(["http/1.1"])
+        return context
+
+    def client_context(self) -> ssl.SSLContext:
+        """A verifying client context that trusts this CA only (what `--ca-bundle` gives)."""
+        context = ssl.create_default_context(cadata=self.ca_pem.decode("ascii"))
+        context.set_alpn_protocols(["http/1.1"])
+        return context
+
+    def _issue(self, kind: CertKind) -> trustme.LeafCert:
+        now = datetime.now(UTC).replace(tzinfo=None)  # trustme wants naive UTC
+        day = timedelta(days=1)
+        if kind is CertKind.VALID:
+            return self._ca.issue_cert(*self.hostnames)
+        if kind is CertKind.EXPIRED:
+            return self._ca.issue_cert(
+                *self.hostnames, not_before=now - 90 * day, not_after=now - 2 * day
+            )
+        if kind is CertKind.NOT_YET_VALID:
+            return self._ca.issue_cert(
+                *self.hostnames, not_before=now + 2 * day, not_after=now + 90 * day
+            )
+        if kind is CertKind.WRONG_HOST:
+            return self._ca.issue_cert(WRONG_HOSTNAME)
+        if self._other_ca is None:
+            # What a TLS-intercepting proxy does: right names, issuer the client never saw.
+            self._other_ca = trustme.CA(organization_name="Untrusted Interception CA")
+        return self._other_ca.issue_cert(*self.hostnames)

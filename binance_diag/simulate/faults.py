@@ -1,0 +1,222 @@
+"""The fault catalogue: every way the simulators can break, and what a probe must conclude.
+
+Pure data, one table (h11's "tables before code"), shared by the probe's tests, and later
+by `binance-diag simulate --list` and `demo --all`. `expected` is the (stage, error kind) a
+correct probe reports against the fault run with default `ServerOptions`, with stage
+timeouts of a second or so (a `note` says when the outcome depends on them); None means
+the probe must pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from ..model import ErrorKind, StageName
+
+PeerKind = Literal["dns", "refused", "blackhole", "server"]
+"""Which simulator plays the fault (see scenario.start_fault)."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    description: str
+    stage: StageName | None
+    """The stage a probe must fail at; None for a fault the probe passes."""
+    error: ErrorKind | None
+    peer: PeerKind
+    requires_tls: bool = False
+    dns_mode: str | None = None
+    """For peer "dns": the `DnsMode` value the DNS server runs in."""
+    note: str = ""
+    """When the expectation needs something more than defaults, or why it is what it is."""
+
+    @property
+    def expected(self) -> tuple[StageName, ErrorKind] | None:
+        if self.stage is None or self.error is None:
+            return None
+        return (self.stage, self.error)
+
+
+_S = StageName
+_E = ErrorKind
+
+_CATALOGUE = (
+    Fault("healthy", "101, then an aggTrade event per stream every 100 ms", None, None, "server"),
+    Fault(
+        "dns-nxdomain",
+        "the resolver says the Binance host does not exist (a DNS filter)",
+        _S.DNS, _E.NXDOMAIN, "dns", dns_mode="nxdomain",
+    ),
+    Fault(
+        "dns-timeout",
+        "the resolver never answers (port 53 dropped, dead resolver)",
+        _S.DNS, _E.TIMEOUT, "dns", dns_mode="silent",
+    ),
+    Fault(
+        "dns-servfail",
+        "the resolver answers SERVFAIL (upstream or DNSSEC failure)",
+        _S.DNS, _E.SERVFAIL, "dns", dns_mode="servfail",
+    ),
+    Fault(
+        "dns-refused",
+        "the resolver answers REFUSED (not allowed to use it)",
+        _S.DNS, _E.REFUSED, "dns", dns_mode="refused",
+    ),
+    Fault(
+        "tcp-refused",
+        "nothing listens on the port: the SYN is answered with RST",
+        _S.TCP, _E.REFUSED, "refused",
+    ),
+    Fault(
+        "tcp-blackhole",
+        "SYNs go unanswered, like a firewall dropping packets",
+        _S.TCP, _E.TIMEOUT, "blackhole",
+        note="Linux only: relies on a full accept queue dropping SYNs (see tcp.BlackholePeer)",
+    ),
+    Fault(
+        "tls-hang",
+        "TCP accepted, the ClientHello is never answered (the seed incident)",
+        _S.TLS, _E.TIMEOUT, "server", requires_tls=True,
+    ),
+    Fault(
+        "tls-reset-after-hello",
+        "the connection is reset right after the ClientHello (SNI filtering)",
+        _S.TLS, _E.RESET, "server", requires_tls=True,
+    ),
+    Fault(
+        "tls-eof",
+        "the connection is closed cleanly right after the ClientHello",
+        _S.TLS, _E.EOF, "server", requires_tls=True,
+    ),
+    Fault(
+        "tls-untrusted",
+        "the certificate is issued by a CA the client does not trust (interception)",
+        _S.TLS, _E.CERT_UNTRUSTED, "server", requires_tls=True,
+    ),
+    Fault(
+        "tls-expired",
+        "the certificate expired (or the client's clock is far ahead)",
+        _S.TLS, _E.CERT_EXPIRED, "server", requires_tls=True,
+    ),
+    Fault(
+        "tls-not-yet-valid",
+        "the certificate is not valid yet (or the client's clock is far behind)",
+        _S.TLS, _E.CERT_NOT_YET_VALID, "server", requires_tls=True,
+    ),
+    Fault(
+        "tls-wrong-host",
+        "the certificate is for another name (example.invalid)",
+        _S.TLS, _E.HOSTNAME_MISMATCH, "server", requires_tls=True,
+    ),
+    Fault(
+        "http-451",
+        "Binance's restricted-location refusal (HTTP 451, JSON body)",
+        _S.WS_UPGRADE, _E.HTTP_STATUS, "server",
+    ),
+    Fault(
+        "http-403",
+        "CloudFront's 'Request blocked' page (HTTP 403, HTML)",
+        _S.WS_UPGRADE, _E.HTTP_STATUS, "server",
+    ),
+    Fault(
+        "http-429",
+        "rate limited (HTTP 429 with Retry-After)",
+        _S.WS_UPGRADE, _E.HTTP_STATUS, "server",
+    ),
+    Fault(
+        "http-418",
+        "IP banned after ignoring 429s (HTTP 418 with Retry-After)",
+        _S.WS_UPGRADE, _E.HTTP_STATUS, "server",
+    ),
+    Fault(
+        "http-503",
+        "service unavailable (HTTP 503, HTML)",
+        _S.WS_UPGRADE, _E.HTTP_STATUS, "server",
+    ),
+    Fault(
+        "captive-portal",
+        "a Wi-Fi login page answers 200 OK instead of Binance",
+        _S.WS_UPGRADE, _E.NOT_WEBSOCKET, "server",
+    ),
+    Fault(
+        "bad-accept",
+        "101 with a wrong Sec-WebSocket-Accept (a broken proxy)",
+        _S.WS_UPGRADE, _E.INVALID_HANDSHAKE, "server",
+    ),
+    Fault(
+        "upgrade-hang",
+        "the HTTP upgrade request is never answered",
+        _S.WS_UPGRADE, _E.TIMEOUT, "server",
+    ),
+    Fault(
+        "trickle",
+        "the 101 response arrives one byte per second",
+        _S.WS_UPGRADE, _E.TIMEOUT, "server",
+        note="when the upgrade timeout is shorter than the trickled response (~130 bytes x "
+        "trickle_interval)",
+    ),
+    Fault(
+        "silent-stream",
+        "101, then nothing; LIST_SUBSCRIPTIONS is still answered",
+        _S.FIRST_MESSAGE, _E.TIMEOUT, "server",
+    ),
+    Fault(
+        "close-1008",
+        "101, then close frame 1008 'Too many requests'",
+        _S.FIRST_MESSAGE, _E.CLOSED, "server",
+    ),
+    Fault(
+        "close-1011",
+        "101, then close frame 1011 'Internal error'",
+        _S.FIRST_MESSAGE, _E.CLOSED, "server",
+    ),
+    Fault(
+        "wrong-payload",
+        "valid JSON of another stream: trade events (or another symbol)",
+        _S.FIRST_MESSAGE, _E.WRONG_STREAM, "server",
+    ),
+    Fault(
+        "invalid-payload",
+        "text frames that are not JSON",
+        _S.FIRST_MESSAGE, _E.INVALID_PAYLOAD, "server",
+    ),
+    Fault(
+        "slow-first-message",
+        "the first event only comes after `delay` (1 s)",
+        None, None, "server",
+        note="(first_message, timeout) when the message timeout is shorter than `delay`",
+    ),
+    Fault(
+        "server-shutdown",
+        "a serverShutdown event, then close 1001, before any trade",
+        _S.FIRST_MESSAGE, _E.CLOSED, "server",
+        note="the probe must read serverShutdown as a notice, not as wrong_stream: the "
+        "connection's end is the failure; with shutdown_after > 0 the probe passes",
+    ),
+    Fault(
+        "stall-after",
+        "`message_count` (3) events per stream, then silence, socket open",
+        None, None, "server",
+        note="the first message arrives, so a probe passes; a monitor would see the stall",
+    ),
+    Fault(
+        "ping-timeout",
+        "server pings; no event until a pong; close 1008 'Pong timeout' if none comes",
+        None, None, "server",
+        note="a probe that answers pings passes (and records them); one that does not gets "
+        "(first_message, closed) with code 1008",
+    ),
+)
+
+FAULTS: Mapping[str, Fault] = {fault.name: fault for fault in _CATALOGUE}
+
+
+def get_fault(name: str) -> Fault:
+    """The catalogue entry, or KeyError listing the known names."""
+    try:
+        return FAULTS[name]
+    except KeyError:
+        raise KeyError(f"unknown fault {name!r}; known: {', '.join(FAULTS)}") from None

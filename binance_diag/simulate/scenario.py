@@ -1,0 +1,136 @@
+"""One call to stage any catalogued fault: the right peers, certificates and probe arguments.
+
+`start_fault("tls-hang")` yields a `Scenario` that says how to reach it the way a user
+reaches Binance: a `wss://stream.binance.com:PORT` URL, made to land on loopback with
+curl-style `--resolve` (or, with `dns=True`, a `--resolver` serving the Binance names),
+and a `--ca-bundle` trusting the simulated CA.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .certs import CertificateAuthority
+from .dns_server import DnsMode, DnsServer
+from .faults import Fault, get_fault
+from .peer import LOOPBACK_V4, check_loopback
+from .server import BinanceStreamServer, ServerOptions
+from .tcp import BlackholePeer, RefusingPort
+
+DEFAULT_HOSTNAME = "stream.binance.com"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A running fault and how a probe gets to it. Valid inside `start_fault`'s block."""
+
+    fault: Fault
+    hostname: str
+    """The name in the URL and the TLS SNI, e.g. stream.binance.com."""
+    host: str
+    """The loopback address the peer listens on."""
+    port: int
+    tls: bool
+    path_prefix: str = ""
+    ca_bundle: Path | None = None
+    """PEM file trusting the simulated CA (`--ca-bundle`); None without TLS."""
+    dns_port: int | None = None
+    """Port of the DNS server on `host`, when the scenario has one."""
+    server: BinanceStreamServer | None = None
+    """The stream server (for faults it plays), to assert on what it saw."""
+    dns: DnsServer | None = None
+
+    @property
+    def url_base(self) -> str:
+        """The `--endpoint` to probe, e.g. "wss://stream.binance.com:41234"."""
+        scheme = "wss" if self.tls else "ws"
+        return f"{scheme}://{self.hostname}:{self.port}{self.path_prefix}"
+
+    @property
+    def resolve(self) -> tuple[str, ...]:
+        """curl-style `HOST:PORT:ADDR` entries skipping DNS; empty when a resolver is used."""
+        if self.dns_port is not None:
+            return ()
+        return (f"{self.hostname}:{self.port}:{self.host}",)
+
+    @property
+    def nameservers(self) -> tuple[str, ...]:
+        """`--resolver` values (IP:PORT) reaching the scenario's DNS server, if any."""
+        if self.dns_port is None:
+            return ()
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return (f"{host}:{self.dns_port}",)
+
+    @property
+    def cli_args(self) -> tuple[str, ...]:
+        """Arguments for `binance-diag probe SYMBOL ...` that reach this scenario."""
+        args = ["--endpoint", self.url_base]
+        if self.ca_bundle is not None:
+            args += ["--ca-bundle", str(self.ca_bundle)]
+        for entry in self.resolve:
+            args += ["--resolve", entry]
+        for nameserver in self.nameservers:
+            args += ["--resolver", nameserver]
+        return tuple(args)
+
+
+@contextlib.contextmanager
+def start_fault(
+    name: str,
+    *,
+    tls: bool = True,
+    dns: bool = False,
+    hostname: str = DEFAULT_HOSTNAME,
+    options: ServerOptions | None = None,
+    certs: CertificateAuthority | None = None,
+    host: str = LOOPBACK_V4,
+) -> Iterator[Scenario]:
+    """Start the peers for fault `name` (KeyError if unknown) and stop them on exit.
+
+    `dns=True` adds a DNS server answering `hostname` with `host`, and the scenario gives
+    `--resolver` instead of `--resolve`; `dns-*` faults always have one. `certs` lets
+    several scenarios share one CA (certificate generation is the slow part).
+    """
+    fault = get_fault(name)
+    host = check_loopback(host)
+    options = options or ServerOptions()
+    if fault.requires_tls and not tls:
+        raise ValueError(f"fault {name!r} needs tls=True")
+    with contextlib.ExitStack() as stack:
+        ca_bundle = None
+        if tls:
+            certs = certs or CertificateAuthority()
+            directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bdiag-")))
+            ca_bundle = certs.write_ca_bundle(directory / "ca.pem")
+        server = None
+        if fault.peer == "server":
+            server = stack.enter_context(
+                BinanceStreamServer(
+                    name, certs=certs if tls else None, options=options, host=host
+                )
+            )
+            port = server.port
+        elif fault.peer == "blackhole":
+            port = stack.enter_context(BlackholePeer(host)).port
+        else:  # "refused", and "dns": a probe that wrongly gets past DNS is refused
+            port = stack.enter_context(RefusingPort(host)).port
+        dns_server = None
+        if dns or fault.peer == "dns":
+            mode = DnsMode(fault.dns_mode) if fault.dns_mode else DnsMode.ANSWER
+            dns_server = stack.enter_context(DnsServer({hostname: [host]}, mode=mode, host=host))
+        yield Scenario(
+            fault=fault,
+            hostname=hostname,
+            host=host,
+            port=port,
+            tls=tls,
+            path_prefix=options.path_prefix.rstrip("/"),
+            ca_bundle=ca_bundle,
+            dns_port=dns_server.port if dns_server is not None else None,
+            server=server,
+            dns=dns_server,
+        )

@@ -1,0 +1,371 @@
+"""The fake Binance market-stream server: healthy, or broken in one named way.
+
+One listener, plain (ws://) or TLS (wss://), playing one fault from `faults.FAULTS` for
+every connection. It records what it saw (TLS server names, request paths and headers,
+client messages) so tests can assert on the probe's behaviour, not only on its verdict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import ssl
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .certs import CertificateAuthority, CertKind
+from .faults import get_fault
+from .http_pages import STATUS_FAULTS, not_found, status_response
+from .market import (
+    Route,
+    TradeTape,
+    live_symbol,
+    other_symbol,
+    parse_route,
+    server_shutdown_event,
+    wrap,
+)
+from .peer import LOOPBACK_V4, StreamPeer
+from .session import WsSession
+from .tcp import READ_SIZE, TcpBehaviour, run_behaviour
+
+PING_TIMEOUT_FAULT_INTERVAL = 0.25
+"""Ping cadence of `ping-timeout` when none is given: Binance's 20 s, scaled down."""
+
+_CERT_KINDS = {
+    "tls-untrusted": CertKind.OTHER_CA,
+    "tls-expired": CertKind.EXPIRED,
+    "tls-not-yet-valid": CertKind.NOT_YET_VALID,
+    "tls-wrong-host": CertKind.WRONG_HOST,
+}
+_RAW_TCP_FAULTS = {
+    "tls-hang": TcpBehaviour.SILENT,
+    "tls-reset-after-hello": TcpBehaviour.RESET_AFTER_FIRST_BYTES,
+    "tls-eof": TcpBehaviour.CLOSE_AFTER_FIRST_BYTES,
+}
+_CLOSE_CODES = {"close-1008": (1008, "Too many requests"), "close-1011": (1011, "Internal error")}
+WRONG_ACCEPT = "AAAAAAAAAAAAAAAAAAAAAAAAAAA="
+"""Well-formed but matching no key: the client must fail the connection (RFC 6455 §4.1)."""
+INVALID_PAYLOAD = '{"e":"aggTrade","E":17'
+"""A truncated event, as a broken proxy or a cut-short buffer delivers it: not JSON."""
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """Knobs of the faults. Defaults are short so tests stay fast; Binance's real values
+    are noted where they differ."""
+
+    interval: float = 0.1
+    """Seconds between two events of one stream."""
+    delay: float = 1.0
+    """slow-first-message: seconds before the first event."""
+    message_count: int = 3
+    """stall-after: events per stream sent before the silence."""
+    shutdown_after: int = 0
+    """server-shutdown: events per stream sent before the serverShutdown event."""
+    trickle_interval: float = 1.0
+    """trickle: seconds between two bytes of the 101 response."""
+    ping_interval: float | None = None
+    """Seconds between server pings; None: no pings (ping-timeout: 0.25 s). Binance: 20 s."""
+    pong_timeout: float = 1.0
+    """Close with 1008 "Pong timeout" when a ping is unanswered this long. Binance: 60 s."""
+    retry_after: int = 60
+    """Retry-After header of http-429 and http-418, in seconds."""
+    futures: bool = False
+    """USD-M payloads: aggTrade without the spot-only "M" field."""
+    path_prefix: str = ""
+    """Serve streams under this prefix, e.g. "/market" for USD-M futures."""
+    known_symbols: frozenset[str] | None = None
+    """Symbols that trade; None: every well-formed lowercase symbol does."""
+    close_reason: str | None = None
+    """close-1008 / close-1011: reason text instead of the default."""
+    wrong_payload: Literal["event", "symbol"] = "event"
+    """wrong-payload: send `trade` events, or aggTrade for another symbol."""
+    tls_handshake_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class SeenConnection:
+    client: tuple[str, int]
+    at: float = field(default_factory=time.time)
+    """time.time() when accepted."""
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    path: str
+    headers: tuple[tuple[str, str], ...]
+    client: tuple[str, int]
+    at: float = field(default_factory=time.time)
+
+    def header(self, name: str) -> str | None:
+        """The first value of a header, case-insensitively (e.g. "User-Agent")."""
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+
+class BinanceStreamServer(StreamPeer):
+    """`with BinanceStreamServer("healthy", certs=ca) as server:` serves wss:// on `port`.
+
+    `certs` turns TLS on (required by every `tls-*` fault). Unknown faults raise KeyError.
+    """
+
+    def __init__(
+        self,
+        fault: str = "healthy",
+        *,
+        certs: CertificateAuthority | None = None,
+        options: ServerOptions | None = None,
+        host: str = LOOPBACK_V4,
+        port: int = 0,
+        allow_external: bool = False,
+    ) -> None:
+        spec = get_fault(fault)
+        if spec.peer != "server":
+            raise ValueError(f"fault {fault!r} is not played by the stream server")
+        if spec.requires_tls and certs is None:
+            raise ValueError(f"fault {fault!r} needs TLS: pass certs=CertificateAuthority()")
+        super().__init__(host, port, allow_external=allow_external)
+        self.fault = fault
+        self.options = options or ServerOptions()
+        self.tls = certs is not None
+        self._ssl: ssl.SSLContext | None = None
+        if certs is not None and fault not in _RAW_TCP_FAULTS:
+            self._ssl = certs.server_context(_CERT_KINDS.get(fault, CertKind.VALID))
+            self._ssl.sni_callback = self._on_sni
+        self._tape = TradeTape(futures=self.options.futures)
+        self._changed = threading.Condition(threading.RLock())  # predicates read snapshots
+        self._seen: dict[str, list[Any]] = {
+            "connections": [],
+            "server_names": [],
+            "first_bytes": [],
+            "requests": [],
+            "client_messages": [],
+        }
+
+    @property
+    def scheme(self) -> str:
+        return "wss" if self.tls else "ws"
+
+    @property
+    def connections(self) -> tuple[SeenConnection, ...]:
+        return self._snapshot("connections")
+
+    @property
+    def server_names(self) -> tuple[str | None, ...]:
+        """The SNI of every TLS ClientHello, in order (None: the client sent no SNI)."""
+        return self._snapshot("server_names")
+
+    @property
+    def first_bytes(self) -> tuple[bytes, ...]:
+        """For tls-hang, tls-reset-after-hello, tls-eof: what each client sent first."""
+        return self._snapshot("first_bytes")
+
+    @property
+    def requests(self) -> tuple[SeenRequest, ...]:
+        return self._snapshot("requests")
+
+    @property
+    def client_messages(self) -> tuple[str, ...]:
+        """Text frames clients sent (e.g. a LIST_SUBSCRIPTIONS request)."""
+        return self._snapshot("client_messages")
+
+    def wait_for(self, predicate: Callable[[BinanceStreamServer], bool], timeout: float) -> bool:
+        """Block until `predicate(self)` holds (re-checked on every record), or timeout."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not predicate(self):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            return True
+
+    def _snapshot(self, kind: str) -> tuple[Any, ...]:
+        with self._changed:
+            return tuple(self._seen[kind])
+
+    def _record(self, kind: str, item: object) -> None:
+        with self._changed:
+            self._seen[kind].append(item)
+            self._changed.notify_all()
+
+    def _on_sni(self, sslobj: ssl.SSLObject, name: str | None, context: ssl.SSLContext) -> None:
+        self._record("server_names", name)
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        client = (str(peer[0]), int(peer[1]))
+        self._record("connections", SeenConnection(client))
+        behaviour = _RAW_TCP_FAULTS.get(self.fault)
+        if behaviour is not None:
+            await run_behaviour(
+                behaviour, reader, writer, lambda data: self._record("first_bytes", data)
+            )
+            return
+        if self._ssl is not None:
+            await writer.start_tls(
+                self._ssl, ssl_handshake_timeout=self.options.tls_handshake_timeout
+            )
+        await self._serve_http(WsSession(reader, writer), client)
+
+    async def _serve_http(self, session: WsSession, client: tuple[str, int]) -> None:
+        request = await session.read_request()
+        if request is None:
+            return
+        headers = tuple(request.headers.raw_items())
+        self._record("requests", SeenRequest(request.path, headers, client))
+        if self.fault == "upgrade-hang":
+            while await session.reader.read(READ_SIZE):
+                pass
+            return
+        if self.fault in STATUS_FAULTS:
+            page = status_response(
+                self.fault, retry_after=self.options.retry_after, client_ip=client[0]
+            )
+            await session.send_response(page)
+            return
+        route = parse_route(request.path, self.options.path_prefix)
+        if route is None:
+            await session.send_response(not_found())
+            return
+        response = session.protocol.accept(request)
+        if response.status_code != 101:  # not a WebSocket request: websockets' 4xx
+            await session.send_response(response)
+            return
+        if self.fault == "bad-accept":
+            del response.headers["Sec-WebSocket-Accept"]
+            response.headers["Sec-WebSocket-Accept"] = WRONG_ACCEPT
+        trickle = self.options.trickle_interval if self.fault == "trickle" else None
+        await session.send_response(response, trickle=trickle)
+        await self._serve_stream(session, route)
+
+    async def _serve_stream(self, session: WsSession, route: Route) -> None:
+        """Run the fault's script after 101, answering client requests all along."""
+        subscriptions = list(route.streams)
+
+        async def on_text(text: str) -> None:
+            self._record("client_messages", text)
+            await session.send_text(answer_request(text, subscriptions))
+
+        tasks = [asyncio.create_task(session.run_reader(on_text))]
+        ping_interval = self.options.ping_interval
+        if ping_interval is None and self.fault == "ping-timeout":
+            ping_interval = PING_TIMEOUT_FAULT_INTERVAL
+        if ping_interval is not None:
+            tasks.append(asyncio.create_task(self._keepalive(session, ping_interval)))
+        try:
+            await self._play(session, route.combined, subscriptions)
+            await session.closed.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _keepalive(self, session: WsSession, interval: float) -> None:
+        """Binance's rule: a ping every `interval`; no pong in `pong_timeout`: disconnect."""
+        for n in itertools.count(1):
+            await asyncio.sleep(interval)
+            if not session.is_open:
+                return
+            answered = await session.ping(str(n).encode())
+            try:
+                await asyncio.wait_for(answered.wait(), self.options.pong_timeout)
+            except TimeoutError:
+                await session.close(1008, "Pong timeout")
+                return
+
+    async def _play(self, session: WsSession, combined: bool, subscriptions: list[str]) -> None:
+        fault, options = self.fault, self.options
+        if fault == "silent-stream":
+            return
+        if fault in _CLOSE_CODES:
+            code, reason = _CLOSE_CODES[fault]
+            await session.close(code, options.close_reason or reason)
+            return
+        if fault == "slow-first-message":
+            await asyncio.sleep(options.delay)
+        if fault == "ping-timeout":
+            await _first_of(session.pong_received, session.closed)
+        if fault == "server-shutdown":
+            await self._send_events(session, combined, subscriptions, options.shutdown_after)
+            await session.send_text(_dumps(server_shutdown_event()))
+            await session.close(1001, "server shutdown")
+            return
+        count = options.message_count if fault == "stall-after" else None
+        await self._send_events(session, combined, subscriptions, count)
+
+    async def _send_events(
+        self, session: WsSession, combined: bool, subscriptions: list[str], count: int | None
+    ) -> None:
+        """One event per live stream every `interval`, `count` rounds (None: until closed)."""
+        rounds = itertools.count() if count is None else range(count)
+        for n in rounds:
+            if n:
+                await asyncio.sleep(self.options.interval)
+            if not session.is_open:
+                return
+            for stream in list(subscriptions):
+                symbol = live_symbol(stream, self.options.known_symbols)
+                if symbol is not None:
+                    await session.send_text(self._event_text(stream, symbol, combined))
+
+    def _event_text(self, stream: str, symbol: str, combined: bool) -> str:
+        if self.fault == "invalid-payload":
+            return INVALID_PAYLOAD
+        data = self._tape.agg_trade(symbol)
+        if self.fault == "wrong-payload" and self.options.wrong_payload == "event":
+            data, stream = self._tape.trade(symbol), f"{symbol.lower()}@trade"
+        elif self.fault == "wrong-payload":
+            other = other_symbol(symbol)
+            data, stream = self._tape.agg_trade(other), f"{other.lower()}@aggTrade"
+        return _dumps(wrap(stream, data) if combined else data)
+
+
+def answer_request(text: str, subscriptions: list[str]) -> str:
+    """Binance's replies to LIST_SUBSCRIPTIONS, SUBSCRIBE and UNSUBSCRIBE (updating
+    `subscriptions`), and its error shapes for anything else."""
+    try:
+        request = json.loads(text)
+    except ValueError:
+        return _dumps({"code": 3, "msg": "Invalid JSON: expected value at line 1 column 1"})
+    if not isinstance(request, dict) or "method" not in request:
+        return _dumps({"code": 2, "msg": "Invalid request: missing field `method`"})
+    method, request_id = request.get("method"), request.get("id")
+    params = request.get("params") or []
+    if method == "LIST_SUBSCRIPTIONS":
+        return _dumps({"result": list(subscriptions), "id": request_id})
+    if method == "SUBSCRIBE":
+        subscriptions.extend(p for p in params if isinstance(p, str) and p not in subscriptions)
+        return _dumps({"result": None, "id": request_id})
+    if method == "UNSUBSCRIBE":
+        subscriptions[:] = [s for s in subscriptions if s not in params]
+        return _dumps({"result": None, "id": request_id})
+    return _dumps(
+        {
+            "code": 2,
+            "msg": f"Invalid request: unknown variant `{method}`, expected one of `SUBSCRIBE`, "
+            "`UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`",
+            "id": request_id,
+        }
+    )
+
+
+def _dumps(message: Mapping[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"))
+
+
+async def _first_of(*events: asyncio.Event) -> None:
+    waiters = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)

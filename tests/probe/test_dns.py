@@ -1,0 +1,87 @@
+"""The dns stage against a real DNS server on a loopback UDP port."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from binance_diag.config import Timeouts
+from binance_diag.model import StageName, StageStatus
+from binance_diag.probe.dns import hosts_file_entries
+from binance_diag.simulate.dns_server import DnsMode, DnsServer
+from binance_diag.simulate.tcp import RefusingPort
+from tests.probe.helpers import FAST, failure, make_config, probe, stage
+from tests.utils import MS
+
+HOST = "stream.binance.com"
+
+
+def test_answers_are_recorded_and_used() -> None:
+    with RefusingPort() as closed, DnsServer({HOST: ["127.0.0.1", "::1"]}, ttl=42,
+                                             cnames={"alias.binance.com": HOST}) as server:
+        report = probe(make_config(f"wss://alias.binance.com:{closed.port}",
+                                   resolvers=[server.nameserver]))
+    dns = stage(report, StageName.DNS)
+    assert dns.status is StageStatus.OK
+    assert set(dns.details["addresses"]) == {"127.0.0.1", "::1"}
+    assert {a["ttl"] for a in dns.details["answers"]} == {42}
+    assert dns.details["cname_chain"] == [HOST]
+    assert dns.details["resolver"] == server.nameserver
+    assert {q.rdtype for q in server.questions} == {"A", "AAAA"}
+    # DNS worked; the next stage met the refusing port on every address.
+    assert failure(report) == ("tcp", "refused")
+    assert len(stage(report, StageName.TCP).details["attempts"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind"),
+    [(DnsMode.NXDOMAIN, "nxdomain"), (DnsMode.SERVFAIL, "servfail"),
+     (DnsMode.REFUSED, "refused")],
+)
+def test_error_rcodes(mode: DnsMode, kind: str) -> None:
+    with DnsServer({HOST: ["127.0.0.1"]}, mode=mode) as server:
+        report = probe(make_config(f"wss://{HOST}:9443", resolvers=[server.nameserver]))
+    assert failure(report) == ("dns", kind)
+    assert [s.status for s in report.stages[1:]] == [StageStatus.SKIPPED] * 4
+
+
+def test_no_answer_when_name_has_no_address() -> None:
+    with DnsServer({HOST: ["127.0.0.1"], "empty.binance.com": []}) as server:
+        report = probe(make_config("wss://empty.binance.com", resolvers=[server.nameserver]))
+    assert failure(report) == ("dns", "no_answer")
+
+
+@pytest.mark.timeout(10)
+def test_silent_server_times_out_on_the_stage_deadline() -> None:
+    budget = 400 * MS
+    with DnsServer({HOST: ["127.0.0.1"]}, mode=DnsMode.SILENT) as server:
+        start = time.perf_counter()
+        report = probe(make_config(f"wss://{HOST}", resolvers=[server.nameserver],
+                                   timeouts=Timeouts(dns=budget)))
+        took = time.perf_counter() - start
+    assert failure(report) == ("dns", "timeout")
+    assert server.query_count >= 2
+    assert budget <= took < budget + 300 * MS
+    duration = stage(report, StageName.DNS).duration_ms
+    assert duration is not None and duration >= budget * 1000
+
+
+def test_resolve_override_skips_dns() -> None:
+    with RefusingPort() as closed:
+        report = probe(make_config(f"wss://{HOST}:{closed.port}",
+                                   resolve=[f"{HOST}:{closed.port}:127.0.0.1"], timeouts=FAST))
+    dns = stage(report, StageName.DNS)
+    assert dns.details["source"] == "--resolve"
+    assert dns.details["addresses"] == ["127.0.0.1"]
+    assert failure(report) == ("tcp", "refused")
+
+
+def test_hosts_file_entries(tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 localhost\n# 1.2.3.4 stream.binance.com\n"
+                     "127.0.0.2 api.binance.com Stream.Binance.com  # pinned\n")
+    assert hosts_file_entries(HOST, hosts) == ["127.0.0.2"]
+    assert hosts_file_entries("example.org", hosts) == []
+    assert hosts_file_entries(HOST, tmp_path / "missing") == []

@@ -1,0 +1,174 @@
+"""The real probe against every catalogued fault of the simulator (one catalogue for all).
+
+Each fault must be diagnosed at the stage and with the error kind the catalogue promises, and
+the run must end within its budget whatever the peer does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from binance_diag.model import StageName, StageStatus
+from binance_diag.simulate.certs import CertificateAuthority
+from binance_diag.simulate.faults import FAULTS
+from binance_diag.simulate.scenario import Scenario, start_fault
+from tests.probe.helpers import FAST, make_config, probe
+from tests.utils import MS
+
+GRACE = 0.5
+
+
+@pytest.fixture(scope="module")
+def certs() -> CertificateAuthority:
+    return CertificateAuthority()
+
+
+def config_for(scenario: Scenario, symbols: tuple[str, ...] = ("BTCUSDT",)):  # type: ignore[no-untyped-def]
+    return make_config(
+        scenario.url_base, symbols, resolve=scenario.resolve, resolvers=scenario.nameservers,
+        ca_bundle=scenario.ca_bundle,
+    )
+
+
+@pytest.fixture
+def scenario(request: pytest.FixtureRequest, certs: CertificateAuthority) -> Iterator[Scenario]:
+    with start_fault(request.param, certs=certs) as running:
+        yield running
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("scenario", sorted(FAULTS), indirect=True)
+def test_fault_is_diagnosed_as_catalogued(scenario: Scenario) -> None:
+    start = time.perf_counter()
+    report = probe(config_for(scenario))
+    took = time.perf_counter() - start
+    expected = scenario.fault.expected
+    failed = report.failed_stage
+    if expected is None:
+        assert failed is None, f"{scenario.fault.name}: {failed}"
+        assert all(s.status is StageStatus.OK for s in report.stages)
+    else:
+        assert failed is not None and failed.error is not None, scenario.fault.name
+        assert (failed.name, failed.error.kind) == expected, failed.error.message
+        after = report.stages[report.stages.index(failed) + 1:]
+        assert all(s.status is StageStatus.SKIPPED for s in after)
+    assert took < FAST.total + GRACE
+    if scenario.server is not None:
+        assert scenario.server.errors == []
+
+
+def test_healthy_details(certs: CertificateAuthority) -> None:
+    with start_fault("healthy", certs=certs) as scenario:
+        report = probe(config_for(scenario))
+        assert scenario.server is not None
+        seen = scenario.server.requests
+    tls = report.stage(StageName.TLS)
+    assert tls is not None
+    assert tls.details["version"] in ("TLSv1.2", "TLSv1.3")
+    assert tls.details["alpn"] == "http/1.1"
+    assert tls.details["sni"] == "stream.binance.com"
+    cert = tls.details["certificate"]
+    assert "stream.binance.com" in cert["sans"] and cert["days_left"] > 0
+    upgrade = report.stage(StageName.WS_UPGRADE)
+    assert upgrade is not None and upgrade.details["status"] == 101
+    message = report.stage(StageName.FIRST_MESSAGE)
+    assert message is not None
+    first = message.details["streams"]["btcusdt@aggTrade"]
+    assert 0 <= first["latency_ms"] < 1000
+    assert abs(first["event_time_lag_ms"]) < 1000
+    assert [r.path for r in seen] == ["/ws/btcusdt@aggTrade"]
+    assert seen[0].header("User-Agent") == "binance-diag"
+    for result in report.stages:
+        assert result.duration_ms is not None and result.duration_ms < 1000
+
+
+def test_combined_stream_reports_each_symbol(certs: CertificateAuthority) -> None:
+    with start_fault("healthy", certs=certs) as scenario:
+        report = probe(config_for(scenario, ("BTCUSDT", "ETHUSDT", "BNBUSDT")))
+        assert scenario.server is not None
+        assert scenario.server.requests[0].path == (
+            "/stream?streams=btcusdt@aggTrade/ethusdt@aggTrade/bnbusdt@aggTrade")
+    message = report.stage(StageName.FIRST_MESSAGE)
+    assert message is not None and message.status is StageStatus.OK
+    assert set(message.details["streams"]) == {
+        "btcusdt@aggTrade", "ethusdt@aggTrade", "bnbusdt@aggTrade"}
+
+
+def test_silent_stream_tells_a_live_link_from_a_dead_one(certs: CertificateAuthority) -> None:
+    with start_fault("silent-stream", certs=certs) as scenario:
+        report = probe(config_for(scenario))
+        assert scenario.server is not None
+        asked = scenario.server.client_messages
+    message = report.stage(StageName.FIRST_MESSAGE)
+    assert message is not None and message.error is not None
+    assert message.error.extra["link_alive"] is True
+    assert message.details["list_subscriptions"]["result"] == ["btcusdt@aggTrade"]
+    assert any("LIST_SUBSCRIPTIONS" in text for text in asked)
+
+
+def test_trickling_peer_cannot_stretch_the_upgrade(certs: CertificateAuthority) -> None:
+    from binance_diag.simulate.server import ServerOptions
+
+    budget = 600 * MS
+    with start_fault("trickle", certs=certs,
+                     options=ServerOptions(trickle_interval=100 * MS)) as scenario:
+        config = config_for(scenario)
+        from dataclasses import replace
+
+        config = replace(config, timeouts=replace(FAST, ws_upgrade=budget))
+        report = probe(config)
+    upgrade = report.stage(StageName.WS_UPGRADE)
+    assert upgrade is not None and upgrade.error is not None
+    assert upgrade.error.kind.value == "timeout"
+    assert upgrade.error.extra["bytes_received"] >= 3  # bytes did come, slowly
+    assert upgrade.duration_ms is not None
+    assert budget * 1000 <= upgrade.duration_ms < budget * 1000 + 100
+
+
+@pytest.mark.parametrize(("fault", "code"), [("close-1008", 1008), ("close-1011", 1011)])
+def test_close_code_and_reason_are_kept(certs: CertificateAuthority, fault: str,
+                                        code: int) -> None:
+    with start_fault(fault, certs=certs) as scenario:
+        report = probe(config_for(scenario))
+    failed = report.failed_stage
+    assert failed is not None and failed.error is not None
+    assert failed.error.extra["code"] == code
+    assert failed.error.extra["reason"]
+
+
+def test_untrusted_certificate_names_the_presented_issuer(certs: CertificateAuthority) -> None:
+    with start_fault("tls-untrusted", certs=certs) as scenario:
+        report = probe(config_for(scenario))
+    failed = report.failed_stage
+    assert failed is not None and failed.error is not None
+    presented = failed.error.extra["presented"]
+    assert "stream.binance.com" in presented["sans"]
+    assert presented["issuer"] in failed.error.message
+
+
+def test_http_451_keeps_binance_body(certs: CertificateAuthority) -> None:
+    with start_fault("http-451", certs=certs) as scenario:
+        report = probe(config_for(scenario))
+    failed = report.failed_stage
+    assert failed is not None and failed.error is not None
+    assert failed.error.extra["status"] == 451
+    assert "restricted location" in failed.error.extra["body_excerpt"]
+
+
+def test_429_keeps_retry_after(certs: CertificateAuthority) -> None:
+    with start_fault("http-429", certs=certs) as scenario:
+        report = probe(config_for(scenario))
+    failed = report.failed_stage
+    assert failed is not None and failed.error is not None
+    assert failed.error.extra["retry_after"] == "60"
+
+
+def test_through_dns_server_scenario(certs: CertificateAuthority) -> None:
+    with start_fault("healthy", certs=certs, dns=True) as scenario:
+        report = probe(config_for(scenario))
+    assert report.failed_stage is None
+    dns = report.stage(StageName.DNS)
+    assert dns is not None and dns.details["addresses"] == ["127.0.0.1"]
