@@ -74,6 +74,8 @@ def probe(
     tls_timeout: Annotated[float | None, typer.Option("--tls-timeout")] = None,
     upgrade_timeout: Annotated[float | None, typer.Option("--upgrade-timeout")] = None,
     message_timeout: Annotated[float | None, typer.Option("--message-timeout")] = None,
+    ipv4: Annotated[bool, typer.Option("-4", "--ipv4", help="Connect over IPv4 only.")] = False,
+    ipv6: Annotated[bool, typer.Option("-6", "--ipv6", help="Connect over IPv6 only.")] = False,
     proxy: Annotated[
         str | None,
         typer.Option("--proxy", help="Proxy URL: http://[user:pass@]host:port or socks5[h]://."),
@@ -96,6 +98,7 @@ def probe(
         build_target,
         build_timeouts,
         parse_ca_bundle,
+        parse_families,
         parse_nameserver,
         parse_resolve,
     )
@@ -112,6 +115,7 @@ def probe(
         resolve=parse_resolve(resolve or ()),
         ca_bundle=parse_ca_bundle(ca_bundle),
         proxy=select_proxy(target.host, target.port, target.secure, os.environ, proxy, no_proxy),
+        families=parse_families(ipv4, ipv6),
     )
     from .app import run_probe_command
 

@@ -105,6 +105,8 @@ class ProbeConfig:
     """curl-style `--resolve HOST:PORT:ADDR` overrides that skip DNS."""
     ca_bundle: Path | None = None
     user_agent: str = USER_AGENT_PRODUCT
+    families: tuple[int, ...] = ()
+    """IP versions to connect over (`-4` / `-6`); empty means every family resolved."""
     proxy: ProxyChoice | None = None
     """The proxy decision (`--proxy`, `--no-proxy` or the environment); None: not looked at."""
 
@@ -264,6 +266,12 @@ def parse_resolve(entries: Iterable[str]) -> dict[tuple[str, int], tuple[str, ..
         addresses = tuple(_parse_ip(a, "--resolve address") for a in addrs.split(","))
         result[(host.lower(), port)] = addresses
     return result
+
+
+def parse_families(ipv4: bool, ipv6: bool) -> tuple[int, ...]:
+    if ipv4 and ipv6:
+        raise ConfigError("-4 and -6 exclude each other; give neither to try both families")
+    return (4,) if ipv4 else (6,) if ipv6 else ()
 
 
 def parse_ca_bundle(path: str | None) -> Path | None:

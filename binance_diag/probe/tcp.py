@@ -36,44 +36,79 @@ _PRECEDENCE = (ErrorKind.REFUSED, ErrorKind.RESET, ErrorKind.UNREACHABLE, ErrorK
 async def connect_tcp(
     config: ProbeConfig, state: ProbeState, tracer: Tracer, deadline: Deadline
 ) -> StageOutcome:
+    """Connect to every address at once, each with the whole stage budget.
+
+    Clients usually try addresses in order and wait on each, so one dead address family
+    (half-working IPv6, say) makes their connect hang while another would work at once. The
+    probe measures every address and then continues on the first that answered.
+    """
     port = config.target.port
-    attempts: list[dict[str, JSON]] = []
-    kinds: list[ErrorKind] = []
-    for index, address in enumerate(state.addresses):
-        left = len(state.addresses) - index
-        budget = deadline.remaining() / left
+    addresses = [a for a in state.addresses
+                 if not config.families or ipaddress.ip_address(a).version in config.families]
+    if not addresses:
+        wanted = " or ".join(f"IPv{v}" for v in config.families)
+        return failed(ErrorKind.UNREACHABLE, f"no {wanted} address among "
+                      f"{', '.join(state.addresses)}", addresses=state.addresses)
+    for address in addresses:
         tracer.event(f"TCP connect to {hostport(address, port)}")
-        start = time.perf_counter()
-        sock, kind, message = await open_socket(address, port, budget)
-        took = round((time.perf_counter() - start) * 1000, 3)
+    results = await asyncio.gather(*(_timed(a, port, deadline) for a in addresses))
+    attempts: list[dict[str, JSON]] = []
+    chosen: tuple[float, str, socket.socket] | None = None
+    for address, (sock, kind, message, took) in zip(addresses, results, strict=True):
         attempt: dict[str, JSON] = {
             "family": f"IPv{ipaddress.ip_address(address).version}",
             "address": address,
             "port": port,
-            "result": "ok" if sock else (kind.value if kind else "error"),
+            "result": kind.value if kind else "ok",
             "time_ms": took,
         }
-        if sock is not None:
-            attempts.append(attempt)
-            state.connection = Connection(sock, (address, port))
-            local = sock.getsockname()
-            tracer.event(f"TCP connected to {hostport(address, port)}")
-            return passed(
-                connected_to=hostport(address, port),
-                local_address=hostport(local[0], local[1]),
-                attempts=attempts,
-            )
-        assert kind is not None
-        attempt["message"] = message
+        if sock is None:
+            attempt["message"] = message
+            tracer.event(f"TCP to {hostport(address, port)} failed: {attempt['result']}")
+        elif chosen is None or took < chosen[0]:
+            if chosen is not None:
+                chosen[2].close()
+            chosen = (took, address, sock)
+        else:
+            sock.close()
         attempts.append(attempt)
-        kinds.append(kind)
-        tracer.event(f"TCP to {hostport(address, port)} failed: {kind.value}")
-    if not kinds:
-        return failed(ErrorKind.INTERNAL, "no address to connect to", attempts=attempts)
+    if chosen is not None:
+        took, address, sock = chosen
+        state.connection = Connection(sock, (address, port))
+        local = sock.getsockname()
+        tracer.event(f"TCP connected to {hostport(address, port)}")
+        return passed(
+            connected_to=hostport(address, port),
+            connect_ms=took,
+            local_address=hostport(local[0], local[1]),
+            attempts=attempts,
+            families=_family_verdicts(attempts),
+        )
+    kinds = [ErrorKind(str(a["result"])) for a in attempts]
     worst = min(kinds, key=_PRECEDENCE.index)
     first = next(a for a in attempts if a["result"] == worst.value)
     summary = f"{first['message']} ({len(attempts)} address(es) tried)"
-    return failed(worst, summary, {"address": first["address"], "port": port}, attempts=attempts)
+    return failed(worst, summary, {"address": first["address"], "port": port},
+                  attempts=attempts, families=_family_verdicts(attempts))
+
+
+async def _timed(
+    address: str, port: int, deadline: Deadline
+) -> tuple[socket.socket | None, ErrorKind | None, str, float]:
+    start = time.perf_counter()
+    sock, kind, message = await open_socket(address, port, deadline.remaining())
+    return sock, kind, message, round((time.perf_counter() - start) * 1000, 3)
+
+
+def _family_verdicts(attempts: list[dict[str, JSON]]) -> dict[str, JSON]:
+    """Per family: "ok" if any address of it connected, else the first failure kind."""
+    verdicts: dict[str, JSON] = {}
+    for attempt in attempts:
+        family = str(attempt["family"])
+        if verdicts.get(family) != "ok":
+            verdicts[family] = "ok" if attempt["result"] == "ok" else verdicts.get(
+                family, attempt["result"])
+    return verdicts
 
 
 async def open_socket(

@@ -85,3 +85,29 @@ def test_hosts_file_entries(tmp_path: Path) -> None:
     assert hosts_file_entries(HOST, hosts) == ["127.0.0.2"]
     assert hosts_file_entries("example.org", hosts) == []
     assert hosts_file_entries(HOST, tmp_path / "missing") == []
+
+
+def test_every_address_is_tried_and_families_compared() -> None:
+    from binance_diag.simulate.scenario import start_fault
+
+    with start_fault("healthy", dns=True) as scenario:
+        assert scenario.dns is not None
+        with DnsServer({HOST: ["::1", "127.0.0.1"]}) as both:  # nothing listens on ::1
+            report = probe(make_config(scenario.url_base, resolvers=[both.nameserver],
+                                       ca_bundle=scenario.ca_bundle))
+    assert report.failed_stage is None
+    tcp = stage(report, StageName.TCP)
+    assert tcp.details["families"] == {"IPv6": "refused", "IPv4": "ok"}
+    assert tcp.details["connected_to"].startswith("127.0.0.1:")
+    assert {a["address"] for a in tcp.details["attempts"]} == {"::1", "127.0.0.1"}
+
+
+def test_family_filter_without_matching_address() -> None:
+    from dataclasses import replace
+
+    with RefusingPort() as closed:
+        config = make_config(f"wss://{HOST}:{closed.port}",
+                             resolve=[f"{HOST}:{closed.port}:127.0.0.1"])
+        report = probe(replace(config, families=(6,)))
+    assert failure(report) == ("tcp", "unreachable")
+    assert "no IPv6 address" in str(report.failed_stage.error.message)  # type: ignore[union-attr]
