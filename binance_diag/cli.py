@@ -59,6 +59,11 @@ def probe(
         list[str] | None,
         typer.Option("--resolver", help="DNS server IP[:PORT] to use instead of the system's."),
     ] = None,
+    compare_resolvers: Annotated[
+        list[str] | None,
+        typer.Option("--compare-resolvers",
+                     help="Also ask these DNS servers IP[:PORT] and compare (repeatable)."),
+    ] = None,
     resolve: Annotated[
         list[str] | None,
         typer.Option("--resolve", help="HOST:PORT:ADDR, skip DNS for that host (curl syntax)."),
@@ -112,6 +117,7 @@ def probe(
             upgrade=upgrade_timeout, message=message_timeout,
         ),
         nameservers=tuple(parse_nameserver(r) for r in resolver or ()),
+        compare_resolvers=tuple(parse_nameserver(r) for r in compare_resolvers or ()),
         resolve=parse_resolve(resolve or ()),
         ca_bundle=parse_ca_bundle(ca_bundle),
         proxy=select_proxy(target.host, target.port, target.secure, os.environ, proxy, no_proxy),

@@ -101,6 +101,8 @@ class ProbeConfig:
     timeouts: Timeouts = field(default_factory=Timeouts)
     nameservers: tuple[Nameserver, ...] = ()
     """Empty means the system's resolver configuration."""
+    compare_resolvers: tuple[Nameserver, ...] = ()
+    """`--compare-resolvers`: also ask these, and compare their answers with the main one."""
     resolve: Mapping[tuple[str, int], tuple[str, ...]] = field(default_factory=dict)
     """curl-style `--resolve HOST:PORT:ADDR` overrides that skip DNS."""
     ca_bundle: Path | None = None

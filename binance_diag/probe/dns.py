@@ -19,6 +19,7 @@ import dns.rdatatype
 import dns.resolver
 
 from ..config import Nameserver, ProbeConfig
+from ..dnscheck import compare_answers, suspicious_addresses
 from ..model import JSON, ErrorKind
 from ..timing import Deadline
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
@@ -63,6 +64,42 @@ async def resolve_addresses(
     common["resolver"] = resolver_text
     tracer.event(f"DNS query A and AAAA {host} via {resolver_text}")
 
+    comparing = list(config.compare_resolvers)
+    lookups = await asyncio.gather(
+        _lookup(resolver, host, deadline),
+        *(_lookup(_make_resolver([ns]), host, deadline) for ns in comparing),
+    )
+    addresses, answers, cnames, query_log, errors = lookups[0]
+    if comparing:
+        results: dict[str, list[str] | None] = {resolver_text: addresses or None}
+        for ns, lookup in zip(comparing, lookups[1:], strict=True):
+            results[str(ns)] = lookup[0] or None
+        common["comparison"] = {"answers": dict(results), "notes": compare_answers(results)}
+    bad = suspicious_addresses(addresses)
+    if bad:
+        common["suspicious_addresses"] = dict(bad)
+
+    details: dict[str, JSON] = {**common, "source": "dns", "queries": query_log}
+    if addresses:
+        state.addresses = addresses
+        tracer.event(f"DNS answered: {', '.join(addresses)}")
+        return passed(**details, addresses=addresses, answers=answers, cname_chain=cnames)
+    kind, message = min(errors, key=lambda e: _PRECEDENCE.index(e[0]))
+    if all(k is ErrorKind.NO_ANSWER for k, _ in errors):
+        message = f"{host} has neither A nor AAAA records"
+    tracer.event(f"DNS failed: {kind.value}")
+    return failed(kind, message, {"resolver": resolver_text}, **details)
+
+
+Lookup = tuple[
+    list[str], list[dict[str, JSON]], list[str], list[dict[str, JSON]], list[tuple[ErrorKind, str]]
+]
+
+
+async def _lookup(
+    resolver: dns.asyncresolver.Resolver, host: str, deadline: Deadline
+) -> Lookup:
+    """A and AAAA in parallel: (addresses, answers, CNAME chain, query log, errors)."""
     queries = await asyncio.gather(
         *(_query(resolver, host, rdtype, deadline) for rdtype in ("A", "AAAA"))
     )
@@ -87,17 +124,7 @@ async def resolve_addresses(
                 {"type": rdtype, "result": kind.value, "time_ms": time_ms, "message": message}
             )
             errors.append(result)
-
-    details: dict[str, JSON] = {**common, "source": "dns", "queries": query_log}
-    if addresses:
-        state.addresses = addresses
-        tracer.event(f"DNS answered: {', '.join(addresses)}")
-        return passed(**details, addresses=addresses, answers=answers, cname_chain=cnames)
-    kind, message = min(errors, key=lambda e: _PRECEDENCE.index(e[0]))
-    if all(k is ErrorKind.NO_ANSWER for k, _ in errors):
-        message = f"{host} has neither A nor AAAA records"
-    tracer.event(f"DNS failed: {kind.value}")
-    return failed(kind, message, {"resolver": resolver_text}, **details)
+    return addresses, answers, cnames, query_log, errors
 
 
 async def _query(

@@ -111,3 +111,27 @@ def test_family_filter_without_matching_address() -> None:
         report = probe(replace(config, families=(6,)))
     assert failure(report) == ("tcp", "unreachable")
     assert "no IPv6 address" in str(report.failed_stage.error.message)  # type: ignore[union-attr]
+
+
+def test_compare_resolvers_flags_a_poisoned_answer() -> None:
+    from dataclasses import replace
+
+    from binance_diag.config import parse_nameserver
+
+    with RefusingPort() as closed, DnsServer({HOST: ["127.0.0.1"]}) as main, \
+            DnsServer({HOST: ["0.0.0.0"]}) as poisoned, \
+            DnsServer({HOST: ["127.0.0.1"]}, mode=DnsMode.NXDOMAIN) as broken:
+        config = make_config(f"wss://{HOST}:{closed.port}", resolvers=[main.nameserver])
+        config = replace(config, compare_resolvers=(
+            parse_nameserver(poisoned.nameserver), parse_nameserver(broken.nameserver)))
+        report = probe(config)
+        assert poisoned.query_count >= 1 and broken.query_count >= 1
+    comparison = stage(report, StageName.DNS).details["comparison"]
+    assert comparison["answers"] == {main.nameserver: ["127.0.0.1"],
+                                     poisoned.nameserver: ["0.0.0.0"],
+                                     broken.nameserver: None}
+    notes = comparison["notes"]
+    assert f"{poisoned.nameserver} answers 0.0.0.0 (unspecified): not a public address" in notes
+    assert f"{broken.nameserver} gave no answer" in notes
+    assert stage(report, StageName.DNS).details["suspicious_addresses"] == {
+        "127.0.0.1": "loopback"}

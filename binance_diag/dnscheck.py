@@ -1,0 +1,54 @@
+"""Judging DNS answers: addresses no public service uses, and resolvers that disagree.
+
+Pure. A public host such as stream.binance.com never resolves to loopback, private,
+link-local or unspecified addresses: such an answer is a DNS filter, a hijack or an
+/etc/hosts pin. Two resolvers answering disjoint sets is weaker evidence (CDNs rotate
+addresses), so it is reported with the suspicious answers, not alone.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+
+
+def address_class(address: str) -> str | None:
+    """Why an address cannot be a public service's, or None if it can."""
+    ip = ipaddress.ip_address(address)
+    if ip.is_unspecified:
+        return "unspecified"
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_private:
+        return "private"
+    if ip.is_reserved or ip.is_multicast:
+        return "reserved"
+    return None
+
+
+def suspicious_addresses(addresses: Sequence[str]) -> dict[str, str]:
+    """address -> class, for every address a public host should never resolve to."""
+    return {a: c for a in addresses if (c := address_class(a)) is not None}
+
+
+def compare_answers(answers: Mapping[str, Sequence[str] | None]) -> list[str]:
+    """Findings about resolvers' answers (resolver -> addresses, None when it failed)."""
+    notes: list[str] = []
+    answered = {name: set(addrs) for name, addrs in answers.items() if addrs}
+    for name, addrs in answers.items():
+        if addrs is None:
+            notes.append(f"{name} gave no answer")
+            continue
+        bad = suspicious_addresses(list(addrs))
+        if bad:
+            listed = ", ".join(f"{a} ({c})" for a, c in bad.items())
+            notes.append(f"{name} answers {listed}: not a public address")
+    if len(answered) > 1:
+        for name, mine in answered.items():
+            others: set[str] = set().union(*(a for n, a in answered.items() if n != name))
+            if mine.isdisjoint(others):
+                notes.append(f"{name} answers {', '.join(sorted(mine))}, "
+                             "which no other resolver returns")
+    return notes
