@@ -27,8 +27,13 @@ app = typer.Typer(
 
 
 class OutputFormat(StrEnum):
-    TEXT = "text"
+    """`--format` values; binance_diag/render/base.py maps each to its formatter (tested)."""
+
+    RICH = "rich"
+    MARKDOWN = "markdown"
     JSON = "json"
+    JUNIT = "junit"
+    NAGIOS = "nagios"
 
 
 def _version_callback(value: bool) -> None:
@@ -79,6 +84,11 @@ def probe(
     tls_timeout: Annotated[float | None, typer.Option("--tls-timeout")] = None,
     upgrade_timeout: Annotated[float | None, typer.Option("--upgrade-timeout")] = None,
     message_timeout: Annotated[float | None, typer.Option("--message-timeout")] = None,
+    duration: Annotated[
+        float | None,
+        typer.Option("--duration", help="Keep the stream open S seconds after the first "
+                     "message and report rate, gaps, pings."),
+    ] = None,
     ipv4: Annotated[bool, typer.Option("-4", "--ipv4", help="Connect over IPv4 only.")] = False,
     ipv6: Annotated[bool, typer.Option("-6", "--ipv6", help="Connect over IPv6 only.")] = False,
     proxy: Annotated[
@@ -89,10 +99,23 @@ def probe(
         bool, typer.Option("--no-proxy", help="Ignore proxy variables; connect directly.")
     ] = False,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="Report format.")
-    ] = OutputFormat.TEXT,
+        OutputFormat,
+        typer.Option("--format", help="Report format (rich: plain text when not a terminal)."),
+    ] = OutputFormat.RICH,
     output: Annotated[
-        Path | None, typer.Option("--output", help="Also write the report to this file.")
+        Path | None,
+        typer.Option("--output", help="Write the report in --format to this file (atomically); "
+                     "a terminal still shows the rich view."),
+    ] = None,
+    warn: Annotated[
+        list[str] | None,
+        typer.Option("--warn", help="STAGE=MS: a passed stage slower than this is a WARNING "
+                     "(repeatable)."),
+    ] = None,
+    crit: Annotated[
+        list[str] | None,
+        typer.Option("--crit", help="STAGE=MS: a passed stage slower than this is CRITICAL "
+                     "(repeatable)."),
     ] = None,
 ) -> None:
     """Probe a market stream stage by stage: dns, tcp, tls, ws_upgrade, first_message."""
@@ -106,6 +129,7 @@ def probe(
         parse_families,
         parse_nameserver,
         parse_resolve,
+        parse_timeout,
     )
     from .proxies import select_proxy
 
@@ -122,10 +146,14 @@ def probe(
         ca_bundle=parse_ca_bundle(ca_bundle),
         proxy=select_proxy(target.host, target.port, target.secure, os.environ, proxy, no_proxy),
         families=parse_families(ipv4, ipv6),
+        hold=parse_timeout(duration, "--duration"),
     )
+    from .diagnose.thresholds import parse_thresholds
+
+    thresholds = parse_thresholds(warn or (), crit or ())
     from .app import run_probe_command
 
-    code = run_probe_command(config, output_format.value, output, _command_line())
+    code = run_probe_command(config, output_format.value, output, _command_line(), thresholds)
     raise typer.Exit(int(code))
 
 

@@ -107,6 +107,8 @@ class ProbeConfig:
     """curl-style `--resolve HOST:PORT:ADDR` overrides that skip DNS."""
     ca_bundle: Path | None = None
     user_agent: str = USER_AGENT_PRODUCT
+    hold: float | None = None
+    """`--duration S`: keep the stream open this long after the first message."""
     families: tuple[int, ...] = ()
     """IP versions to connect over (`-4` / `-6`); empty means every family resolved."""
     proxy: ProxyChoice | None = None

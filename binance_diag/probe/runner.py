@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 
 from .. import __version__
@@ -29,6 +30,7 @@ from ..model import (
 from ..timing import Deadline, utc_now
 from .base import ProbeState, StageOutcome, Tracer
 from .dns import resolve_addresses
+from .hold import hold_stream
 from .message import receive_first_message
 from .proxy import open_tunnel
 from .tcp import connect_tcp
@@ -79,6 +81,8 @@ async def run_probe(
             result = await _run_stage(name, function, config, state, tracer, timeout)
             results.append(result)
             blocked = not result.passed
+        if config.hold and not blocked and state.exchange is not None:
+            results[-1] = await _hold(config, state, tracer, results[-1], config.hold)
     finally:
         await _close_quietly(state)
     tracer.event("report generated")
@@ -160,6 +164,22 @@ async def supervise(stage: Awaitable[StageOutcome], deadline: Deadline) -> Stage
             {"cancellation_ignored": True, "abandoned_at": where},
         ),
     )
+
+
+async def _hold(config: ProbeConfig, state: ProbeState, tracer: Tracer,
+                last: StageResult, duration: float) -> StageResult:
+    """Measure the open stream for `duration` s; the figures join the first_message details."""
+    tracer.event(f"holding the stream open for {duration:g} s")
+    task = asyncio.ensure_future(hold_stream(config, state, duration))
+    done, _ = await asyncio.wait({task}, timeout=duration + SUPERVISION_MARGIN + CANCEL_GRACE)
+    if done and task.exception() is None:
+        hold: JSON = task.result()
+    else:
+        task.cancel()
+        hold = {"error": "the hold did not finish in time" if not done
+                else f"{type(task.exception()).__name__}: {task.exception()}"}
+    tracer.event("hold finished")
+    return replace(last, details={**last.details, "hold": hold})
 
 
 def _outcome_of(task: asyncio.Task[StageOutcome]) -> StageOutcome:

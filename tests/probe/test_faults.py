@@ -172,3 +172,38 @@ def test_through_dns_server_scenario(certs: CertificateAuthority) -> None:
     assert report.failed_stage is None
     dns = report.stage(StageName.DNS)
     assert dns is not None and dns.details["addresses"] == ["127.0.0.1"]
+
+
+def test_duration_measures_rate_gaps_and_pings(certs: CertificateAuthority) -> None:
+    from dataclasses import replace
+
+    from binance_diag.simulate.server import ServerOptions
+
+    options = ServerOptions(ping_interval=100 * MS, interval=50 * MS)
+    with start_fault("ping-timeout", certs=certs, options=options) as scenario:
+        config = replace(config_for(scenario), hold=800 * MS)
+        report = probe(config)
+    message = report.stage(StageName.FIRST_MESSAGE)
+    assert message is not None and message.status is StageStatus.OK
+    hold = message.details["hold"]
+    assert hold["closed"] is None  # we answered every ping, so the server kept us
+    assert hold["pings_seen"] >= 4
+    assert hold["pongs_sent"] == hold["pings_seen"]
+    assert 50 * MS <= hold["ping_interval_s"] < 200 * MS
+    assert hold["messages"] >= 5
+    assert hold["largest_gap_ms"] < 300
+
+
+def test_duration_sees_a_stall(certs: CertificateAuthority) -> None:
+    from dataclasses import replace
+
+    from binance_diag.simulate.server import ServerOptions
+
+    options = ServerOptions(message_count=2, interval=50 * MS)
+    with start_fault("stall-after", certs=certs, options=options) as scenario:
+        report = probe(replace(config_for(scenario), hold=600 * MS))
+    message = report.stage(StageName.FIRST_MESSAGE)
+    assert message is not None
+    hold = message.details["hold"]
+    assert hold["messages"] == 1  # the second of two; the first was the stage's
+    assert hold["largest_gap_ms"] >= 450

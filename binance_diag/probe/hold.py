@@ -1,0 +1,77 @@
+"""`--duration S`: after the first message, keep the stream open and measure it.
+
+Message count and rate, the largest gap between two events, server pings seen and pongs
+sent (Binance pings every 20 s and drops a connection whose pong is a minute late), and the
+close code if the server ends the stream. Not a stage: the stages answer "can I connect";
+this answers "does the stream stay healthy".
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..config import ProbeConfig
+from ..handshake import Closed, DataMessage, Ping
+from ..model import JSON
+from ..payload import Event, classify_message
+from ..timing import Deadline
+from .base import ProbeState
+
+
+async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float) -> dict[str, JSON]:
+    connection, exchange = state.connection, state.exchange
+    assert connection is not None and exchange is not None
+    deadline = Deadline(duration)
+    counts: dict[str, int] = {}
+    other = 0
+    pings: list[float] = []
+    pongs = pending_pongs = 0
+    last_event = time.perf_counter()
+    largest_gap = 0.0
+    closed: dict[str, JSON] | None = None
+    while not deadline.expired:
+        event = exchange.next_event()
+        if event is None:
+            out = exchange.bytes_to_send()
+            if out:  # the protocol queued a pong for each ping it parsed (RFC 6455 §5.5.2)
+                await connection.send(out, deadline)
+                pongs, pending_pongs = pongs + pending_pongs, 0
+            try:
+                exchange.feed(await connection.recv(deadline))
+            except TimeoutError:
+                break
+            except OSError as exc:
+                closed = {"code": None, "reason": f"connection error: {exc}"}
+                break
+            continue
+        now = time.perf_counter()
+        if isinstance(event, Ping):
+            pings.append(now)
+            pending_pongs += 1
+        elif isinstance(event, Closed):
+            closed = {"code": event.code, "reason": event.reason}
+            break
+        elif isinstance(event, DataMessage):
+            result = classify_message(event.text, config.target.symbols, config.target.stream)
+            if isinstance(result, Event):
+                counts[result.stream] = counts.get(result.stream, 0) + 1
+                largest_gap = max(largest_gap, now - last_event)
+                last_event = now
+            else:
+                other += 1
+    elapsed = deadline.elapsed_ms() / 1000
+    largest_gap = max(largest_gap, time.perf_counter() - last_event)
+    total = sum(counts.values())
+    intervals = [b - a for a, b in zip(pings, pings[1:], strict=False)]
+    return {
+        "duration_s": round(elapsed, 3),
+        "messages": total,
+        "per_stream": dict(counts),
+        "other_messages": other,
+        "rate_per_s": round(total / elapsed, 2) if elapsed else 0.0,
+        "largest_gap_ms": round(largest_gap * 1000, 1),
+        "pings_seen": len(pings),
+        "pongs_sent": pongs,
+        "ping_interval_s": round(sum(intervals) / len(intervals), 3) if intervals else None,
+        "closed": closed,
+    }
