@@ -6,25 +6,29 @@ Kept apart from cli.py so the CLI stays wiring and this stays importable without
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from .config import ProbeConfig
 from .exitcodes import ExitCode, exit_code_for
-from .model import ProbeReport
+from .model import ProbeReport, Thresholds
+from .probe.base import Tracer
 from .probe.runner import run_probe
+
+if TYPE_CHECKING:
+    from .render.progress import StageProgress
 
 
 def render(report: ProbeReport, output_format: str) -> str:
-    if output_format == "json":
-        from .render.json import render_json
+    """The report in one `--format` (`rich` gives plain text: the terminal view, uncoloured)."""
+    from .render.base import formatter_for
 
-        return render_json(report)
-    from .render.text import render_text
-
-    return render_text(report)
+    return formatter_for(output_format).format(report)
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -41,12 +45,68 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def run_probe_command(
-    config: ProbeConfig, output_format: str, output: Path | None, command: str
+    config: ProbeConfig, output_format: str, output: Path | None, command: str,
+    thresholds: Thresholds | None = None,
 ) -> ExitCode:
-    report = asyncio.run(run_probe(config, command=command))
-    text = render(report, output_format)
+    tracer = Tracer()
+    progress = _live_progress(tracer)
+    try:
+        report = asyncio.run(run_probe(config, tracer=tracer, command=command))
+    finally:
+        if progress is not None:
+            progress.stop()
+    if thresholds is not None:
+        report = dataclasses.replace(report, thresholds=thresholds)
+    return publish(report, output_format, output)
+
+
+def _live_progress(tracer: Tracer) -> StageProgress | None:
+    """A spinner per stage on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+
+    from .render.progress import StageProgress
+
+    progress = StageProgress(Console(stderr=True))
+    tracer.listeners.append(progress)
+    progress.start()
+    return progress
+
+
+def publish(
+    report: ProbeReport, output_format: str, output: Path | None,
+    stdout: TextIO | None = None, stderr: TextIO | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ExitCode:
+    """Diagnose a finished report and deliver it everywhere it was asked for.
+
+    `--output FILE` gets the chosen format while a terminal on stdout keeps the rich view;
+    stdout that is not a terminal gets the chosen format. With GITHUB_STEP_SUMMARY set, the
+    Markdown report is appended there and the verdict becomes a workflow annotation.
+    """
+    from .diagnose import diagnose_report
+    from .render.base import MACHINE_FORMATS, formatter_for
+    from .render.github import annotation, append_step_summary
+
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    environ = os.environ if environ is None else environ
+    report = diagnose_report(report)
+    shown = output_format
     if output is not None:
-        write_atomically(output, text)
-    sys.stdout.write(text)
-    sys.stdout.flush()
+        write_atomically(output, render(report, output_format))
+        if stdout.isatty():
+            shown = "rich"
+    formatter_for(shown).show(report, stdout)
+    summary = environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        try:
+            append_step_summary(Path(summary), report)
+        except OSError as exc:
+            print(f"binance-diag: warning: cannot append to GITHUB_STEP_SUMMARY: {exc}",
+                  file=stderr)
+        line = annotation(report)
+        if line is not None:
+            print(line, file=stderr if shown in MACHINE_FORMATS else stdout, flush=True)
     return exit_code_for(report)

@@ -27,8 +27,13 @@ app = typer.Typer(
 
 
 class OutputFormat(StrEnum):
-    TEXT = "text"
+    """`--format` values; binance_diag/render/base.py maps each to its formatter (tested)."""
+
+    RICH = "rich"
+    MARKDOWN = "markdown"
     JSON = "json"
+    JUNIT = "junit"
+    NAGIOS = "nagios"
 
 
 def _version_callback(value: bool) -> None:
@@ -94,10 +99,23 @@ def probe(
         bool, typer.Option("--no-proxy", help="Ignore proxy variables; connect directly.")
     ] = False,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="Report format.")
-    ] = OutputFormat.TEXT,
+        OutputFormat,
+        typer.Option("--format", help="Report format (rich: plain text when not a terminal)."),
+    ] = OutputFormat.RICH,
     output: Annotated[
-        Path | None, typer.Option("--output", help="Also write the report to this file.")
+        Path | None,
+        typer.Option("--output", help="Write the report in --format to this file (atomically); "
+                     "a terminal still shows the rich view."),
+    ] = None,
+    warn: Annotated[
+        list[str] | None,
+        typer.Option("--warn", help="STAGE=MS: a passed stage slower than this is a WARNING "
+                     "(repeatable)."),
+    ] = None,
+    crit: Annotated[
+        list[str] | None,
+        typer.Option("--crit", help="STAGE=MS: a passed stage slower than this is CRITICAL "
+                     "(repeatable)."),
     ] = None,
 ) -> None:
     """Probe a market stream stage by stage: dns, tcp, tls, ws_upgrade, first_message."""
@@ -130,9 +148,12 @@ def probe(
         families=parse_families(ipv4, ipv6),
         hold=parse_timeout(duration, "--duration"),
     )
+    from .diagnose.thresholds import parse_thresholds
+
+    thresholds = parse_thresholds(warn or (), crit or ())
     from .app import run_probe_command
 
-    code = run_probe_command(config, output_format.value, output, _command_line())
+    code = run_probe_command(config, output_format.value, output, _command_line(), thresholds)
     raise typer.Exit(int(code))
 
 

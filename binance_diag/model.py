@@ -172,6 +172,14 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Thresholds:
+    """`--warn STAGE=MS` / `--crit STAGE=MS`: a passed stage slower than these is flagged."""
+
+    warn: Mapping[StageName, float] = field(default_factory=dict)
+    crit: Mapping[StageName, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Target:
     """Where the probe goes: the stream URL split into what each stage needs."""
 
@@ -200,6 +208,9 @@ class ProbeReport:
     findings: tuple[Finding, ...] = ()
     environment: Mapping[str, JSON] = field(default_factory=dict)
     command: str = ""
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    analysis: tuple[str, ...] = ()
+    """Problem Analysis: what the evidence rules in and out (filled by `diagnose`)."""
 
     @property
     def failed_stage(self) -> StageResult | None:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from ..model import SCHEMA_ID, Blockage, Finding, ProbeReport, StageResult
+from .base import Formatter
 
 
 def timestamp(at: datetime | None) -> str | None:
@@ -44,7 +45,12 @@ def report_to_dict(report: ProbeReport) -> dict[str, Any]:
             "blockages": [_blockage(b) for b in report.loop.blockages],
             "deadline_enforced_by_watchdog": report.loop.deadline_enforced_by_watchdog,
         },
+        "thresholds": {
+            "warn": {stage.value: ms for stage, ms in report.thresholds.warn.items()},
+            "crit": {stage.value: ms for stage, ms in report.thresholds.crit.items()},
+        },
         "findings": [_finding(f) for f in report.findings],
+        "analysis": list(report.analysis),
         "timeline": [
             {"at": timestamp(e.at), "event": e.event, "stage": e.stage.value if e.stage else None}
             for e in report.timeline
@@ -92,3 +98,11 @@ def _finding(finding: Finding) -> dict[str, Any]:
 
 def render_json(report: ProbeReport) -> str:
     return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+class JsonFormatter(Formatter):
+    name = "json"
+    suffix = ".json"
+
+    def format(self, report: ProbeReport) -> str:
+        return render_json(report)

@@ -14,6 +14,7 @@ from binance_diag.model import (
 )
 from binance_diag.render.json import report_to_dict
 from binance_diag.schema import load_probe_schema
+from tests.render.cases import CASES
 from tests.schema_check import validated_json
 
 AT = datetime(2026, 1, 4, 8, 41, 59, 784000, tzinfo=UTC)
@@ -65,3 +66,26 @@ def test_every_error_kind_is_in_the_schema() -> None:
     assert sorted(kinds) == sorted(k.value for k in ErrorKind)
     names = load_probe_schema()["$defs"]["stage_name"]["enum"]
     assert names == [s.value for s in StageName]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_every_golden_case_is_valid_json_with_findings(case: str) -> None:
+    report = CASES[case]()
+    document = validated_json(report)
+    assert [f["id"] for f in document["findings"]] == [f.id for f in report.findings]
+    assert document["findings"], "a diagnosed report always has a finding"
+    assert document["analysis"] == list(report.analysis)
+
+
+def test_thresholds_are_in_the_json() -> None:
+    document = validated_json(CASES["degraded"]())
+    assert document["thresholds"] == {"warn": {"tls": 1000.0}, "crit": {"tls": 3000.0}}
+    assert document["status"] == "degraded"
+    assert document["loop"]["blockages"][0]["stage"] == "tls"
+
+
+def test_schema_rejects_a_bad_threshold_stage() -> None:
+    document = report_to_dict(CASES["degraded"]())
+    document["thresholds"]["warn"] = {"tsl": 5}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, load_probe_schema())

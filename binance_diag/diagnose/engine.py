@@ -1,0 +1,94 @@
+"""The engine: run the rule table over a report, rank the findings, write the analysis.
+
+Pure and deterministic: the same report gives the same findings in the same order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..model import Finding, ProbeReport, Severity, StageName, StageResult
+from .analysis import analyse
+from .facts import Facts
+from .rule import Filled, Rule, Scope, fill
+from .rules import RULES
+
+SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
+STAGE_RANK = {name: index for index, name in enumerate(StageName)}
+
+
+@dataclass(frozen=True)
+class Match:
+    """A rule that fired, on what, and the finding it produced."""
+
+    rule: Rule
+    position: int
+    subject: StageResult | None
+    finding: Finding
+
+    @property
+    def rank(self) -> tuple[int, int, int]:
+        stage = STAGE_RANK[self.subject.name] if self.subject is not None else len(STAGE_RANK)
+        return SEVERITY_RANK[self.finding.severity], self.position, stage
+
+
+def match_rules(report: ProbeReport, rules: Sequence[Rule] = RULES) -> list[Match]:
+    """Every rule that fires on `report`, best first (the first is the root cause)."""
+    facts = Facts(report)
+    found: list[Match] = []
+    failure_explained = False
+    for position, rule in enumerate(rules):
+        if rule.scope is Scope.FAILURE:
+            if failure_explained or facts.failed is None:
+                continue
+            subjects: Sequence[StageResult | None] = (facts.failed,)
+        elif rule.scope is Scope.STAGE:
+            subjects = report.stages
+        else:
+            subjects = (None,)
+        for subject in subjects:
+            if rule.matches(facts, subject):
+                found.append(Match(rule, position, subject, make_finding(rule, facts, subject)))
+                failure_explained = failure_explained or rule.scope is Scope.FAILURE
+    return sorted(found, key=lambda m: m.rank)
+
+
+def make_finding(rule: Rule, facts: Facts, subject: StageResult | None) -> Finding:
+    values = Filled(facts.values(subject))
+    values.update(rule.values(facts, subject))
+    severity = rule.severity
+    if facts.healthy and rule.severity_when_healthy is not None:
+        severity = rule.severity_when_healthy
+    return Finding(
+        id=rule.id,
+        severity=severity,
+        blame=rule.blame,
+        title=fill(rule.title, values),
+        hypothesis=fill(rule.hypothesis, values),
+        evidence=tuple(rule.evidence(facts, subject)),
+        actions=tuple(fill(a.text, values) for a in rule.actions if a.when(facts, subject)),
+    )
+
+
+def diagnose(report: ProbeReport) -> tuple[Finding, ...]:
+    """The findings for a report, ranked: the first is the Root Cause Hypothesis."""
+    return tuple(m.finding for m in match_rules(report))
+
+
+def diagnose_report(report: ProbeReport) -> ProbeReport:
+    """The same report with its findings and Problem Analysis filled in."""
+    matches = match_rules(report)
+    facts = Facts(report)
+    failure = next((m for m in matches if m.rule.scope is Scope.FAILURE), None)
+    analysis_line = ""
+    if failure is not None and failure.rule.analysis:
+        values = Filled(facts.values(failure.subject))
+        values.update(failure.rule.values(facts, failure.subject))
+        analysis_line = fill(failure.rule.analysis, values)
+    return dataclasses.replace(
+        report,
+        findings=tuple(m.finding for m in matches),
+        analysis=analyse(report, analysis_line),
+    )

@@ -1,0 +1,122 @@
+"""The measurements of a report, as the rules ask about them.
+
+Pure. `Facts` wraps a `ProbeReport` with the lookups rules keep needing (a stage's details,
+whether the host is Binance's, the addresses tried) and the template values every rule can use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..dnscheck import address_class
+from ..model import JSON, ProbeReport, StageName, StageResult, StageStatus
+from .describe import code, seconds, took
+
+BINANCE_DOMAINS = ("binance.com", "binance.vision", "binance.us", "binancefuture.com")
+SPOT_PORT = 9443
+
+
+def is_binance_host(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    return any(host == d or host.endswith("." + d) for d in BINANCE_DOMAINS)
+
+
+def address_kind(address: str) -> str | None:
+    """Why an address cannot be a public service's ("loopback", "private"...), or None."""
+    try:
+        return address_class(address.strip("[]"))
+    except ValueError:
+        return None
+
+
+def is_public_address(address: str) -> bool:
+    return address_kind(address) is None
+
+
+class Facts:
+    def __init__(self, report: ProbeReport) -> None:
+        self.report = report
+        self.target = report.target
+        self.failed = report.failed_stage
+        self.binance = is_binance_host(report.target.host)
+        self.healthy = self.failed is None
+
+    def stage(self, name: StageName) -> StageResult | None:
+        return self.report.stage(name)
+
+    def details(self, name: StageName) -> Mapping[str, JSON]:
+        stage = self.stage(name)
+        return stage.details if stage is not None else {}
+
+    def passed(self, name: StageName) -> bool:
+        stage = self.stage(name)
+        return stage is not None and stage.status is StageStatus.OK
+
+    def on_spot_port(self) -> bool:
+        return self.binance and self.target.port == SPOT_PORT
+
+    def values(self, subject: StageResult | None) -> dict[str, str]:
+        """Template values every rule may use; rule-specific ones are added by the rule."""
+        target = self.target
+        values = {
+            "symbols": " ".join(target.symbols),
+            "symbol": target.symbols[0],
+            "streams": ", ".join(f"{s.lower()}@{target.stream}" for s in target.symbols),
+            "stream": target.stream,
+            "url": target.url,
+            "host": target.host,
+            "port": str(target.port),
+            "hostport": f"{target.host}:{target.port}",
+            "endpoint": target.endpoint,
+            "path": target.path,
+        }
+        if subject is not None:
+            values.update(
+                stage=subject.name.value,
+                stage_label=subject.name.label,
+                timeout=seconds(subject.timeout_s),
+                took=took(subject),
+            )
+            if subject.error is not None:
+                values["message"] = subject.error.message
+        return values
+
+    def previous_line(self, subject: StageResult | None) -> list[str]:
+        """The last stage that passed before `subject`: what is known to work."""
+        if subject is None:
+            return []
+        last: StageResult | None = None
+        for stage in self.report.stages:
+            if stage is subject:
+                break
+            if stage.status is StageStatus.OK:
+                last = stage
+        if last is None:
+            return []
+        return [_short(last)]
+
+
+def _short(stage: StageResult) -> str:
+    """A passed stage as evidence: `TCP connected to 1.2.3.4:9443 in 41.2 ms`."""
+    d = stage.details
+    time = took(stage)
+    if stage.name is StageName.DNS:
+        addresses = d.get("addresses") or []
+        return f"DNS gave {', '.join(code(a) for a in addresses)} in {time}"
+    if stage.name is StageName.TCP:
+        return f"TCP connected to {code(d.get('connected_to', '?'))} in {time}"
+    if stage.name is StageName.TLS:
+        return f"TLS {d.get('version', '')} established in {time}".replace("  ", " ")
+    if stage.name is StageName.WS_UPGRADE:
+        return f"WebSocket upgrade answered HTTP {d.get('status')} in {time}"
+    return f"{stage.name.label} passed in {time}"
+
+
+def get(mapping: Any, *keys: str) -> Any:
+    """Nested lookup that tolerates missing levels: get(d, "certificate", "issuer")."""
+    for key in keys:
+        if not isinstance(mapping, Mapping):
+            return None
+        mapping = mapping.get(key)
+    return mapping

@@ -1,0 +1,116 @@
+"""What a diagnosis rule is: data (id, match, severity, blame, words, actions) plus predicates.
+
+Pure. A rule's words are templates filled from the measurements (`{host}`, `{timeout}`,
+`{status}`...): `str.format_map` with string values only, no format specs, so the same
+template prints with real numbers in a report and with `<placeholders>` in docs/findings.md.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from ..model import Blame, ErrorKind, Severity, StageName, StageResult
+
+if TYPE_CHECKING:
+    from .facts import Facts
+
+Subject = StageResult | None
+"""What a rule speaks about: a stage result, or None for the report as a whole."""
+
+Condition = Callable[["Facts", Subject], bool]
+Evidence = Callable[["Facts", Subject], Sequence[str]]
+Values = Callable[["Facts", Subject], Mapping[str, str]]
+
+
+class Scope(StrEnum):
+    FAILURE = "failure"
+    """Explains the failed stage: `stage` and `kinds` must match; the first such rule wins."""
+    STAGE = "stage"
+    """An observation about each stage (of `stage`, or any) that the condition accepts."""
+    REPORT = "report"
+    """An observation about the whole run, drawn at most once."""
+
+
+def always(facts: Facts, subject: Subject) -> bool:
+    return True
+
+
+def no_evidence(facts: Facts, subject: Subject) -> Sequence[str]:
+    return ()
+
+
+def no_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something to do; offered only when `when` holds (e.g. not already on port 443)."""
+
+    text: str
+    when: Condition = always
+    note: str = ""
+    """For docs/findings.md: in which case the action is offered."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    scope: Scope
+    severity: Severity
+    blame: Blame
+    title: str
+    meaning: str
+    """One static sentence for docs/findings.md: what the finding means."""
+    hypothesis: str
+    actions: tuple[Action, ...] = ()
+    stage: StageName | None = None
+    kinds: frozenset[ErrorKind] = frozenset()
+    when: Condition = always
+    evidence: Evidence = no_evidence
+    values: Values = no_values
+    analysis: str = ""
+    """For failure rules: what the failure's signature rules in and out (Problem Analysis)."""
+    severity_when_healthy: Severity | None = None
+    """A milder severity when every stage passed (the finding then is a warning sign)."""
+    templates: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        texts = (self.title, self.hypothesis, self.analysis, *(a.text for a in self.actions))
+        object.__setattr__(self, "templates", texts)
+        if self.scope is Scope.FAILURE and not self.kinds:
+            raise ValueError(f"{self.id}: a failure rule names the error kinds it explains")
+        for text in texts:
+            for _, name, spec, conversion in string.Formatter().parse(text):
+                if name is not None and (spec or conversion or not name.isidentifier()):
+                    raise ValueError(f"{self.id}: template field {{{name}}} must be a plain name")
+
+    def matches(self, facts: Facts, subject: Subject) -> bool:
+        if self.scope is Scope.FAILURE:
+            if subject is None or subject.error is None or subject.error.kind not in self.kinds:
+                return False
+        if self.stage is not None and (subject is None or subject.name is not self.stage):
+            return False
+        return self.when(facts, subject)
+
+
+class Filled(dict[str, str]):
+    """Template values; a value the measurements did not provide prints as `unknown`."""
+
+    def __missing__(self, key: str) -> str:
+        return "unknown"
+
+
+class Placeholders(dict[str, str]):
+    """For docs: every value prints as `<name>`."""
+
+    def __missing__(self, key: str) -> str:
+        return f"<{key}>"
+
+
+def fill(template: str, values: Mapping[str, str]) -> str:
+    return template.format_map(values)

@@ -1,0 +1,227 @@
+"""Rules for the `proxy` and `tcp` stages: who refused, who stayed silent, which family."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ...model import Blame, ErrorKind, Severity, StageName, StageStatus
+from ...timing import format_ms
+from ..describe import code
+from ..facts import Facts
+from ..rule import Action, Rule, Scope, Subject
+from .common import (
+    PROBE,
+    TRY_443,
+    TRY_DATA_STREAM,
+    USE_PROXY,
+    detail,
+    extra,
+    message_line,
+    on_spot_port,
+    with_path,
+)
+
+CRITICAL, WARNING = Severity.CRITICAL, Severity.WARNING
+TCP, PROXY = StageName.TCP, StageName.PROXY
+
+
+def attempt_lines(facts: Facts, subject: Subject) -> list[str]:
+    lines = []
+    for attempt in detail(subject, "attempts") or ():
+        time = attempt.get("time_ms")
+        time_text = f" after {format_ms(time)}" if isinstance(time, int | float) else ""
+        lines.append(f"{attempt.get('family', '')} {code(_hostport(attempt))}: "
+                     f"{attempt.get('result')}{time_text}".lstrip())
+    return lines
+
+
+def _hostport(attempt: Mapping[str, object]) -> str:
+    address, port = str(attempt.get("address")), attempt.get("port")
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def tcp_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
+    address = extra(subject, "address")
+    if address is None:
+        attempts = detail(subject, "attempts") or []
+        address = attempts[0].get("address") if attempts else facts.target.host
+    return {"address": str(address)}
+
+
+def no_attempt(facts: Facts, subject: Subject) -> bool:
+    """no address was tried (the `-4` / `-6` filter left none)"""
+    return subject is not None and not detail(subject, "attempts") and \
+        bool(detail(subject, "addresses"))
+
+
+def family_fallback(facts: Facts, subject: Subject) -> bool:
+    """one address family failed and the other connected"""
+    if subject is None or subject.status is not StageStatus.OK:
+        return False
+    attempts = detail(subject, "attempts") or []
+    ok = {a.get("family") for a in attempts if a.get("result") == "ok"}
+    failed = {a.get("family") for a in attempts if a.get("result") != "ok"}
+    return bool(ok) and bool(failed - ok)
+
+
+def fallback_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
+    attempts = detail(subject, "attempts") or []
+    ok = sorted({str(a.get("family")) for a in attempts if a.get("result") == "ok"})
+    failed = sorted({str(a.get("family")) for a in attempts if a.get("result") != "ok"} -
+                    set(ok))
+    return {"failed_family": ", ".join(failed), "ok_family": ", ".join(ok)}
+
+
+def proxy_lines(facts: Facts, subject: Subject) -> list[str]:
+    lines = message_line(facts, subject)
+    for key in ("proxy", "status", "reason"):
+        value = extra(subject, key) or detail(subject, key)
+        if value:
+            lines.append(f"{key}: {code(value)}")
+    return lines
+
+
+CHECK_PROXY = Action("Check the proxy settings: `env | grep -i _proxy` and the `--proxy` URL")
+WITHOUT_PROXY = Action(f"Probe without the proxy: `{PROBE} --no-proxy`")
+
+FAILURES = (
+    # proxy: only when a proxy is in use
+    Rule(
+        "proxy.refused", Scope.FAILURE, CRITICAL, Blame.LOCAL,
+        title="The proxy refused the connection",
+        meaning="Nothing listens at the configured proxy address: wrong host or port in "
+                "`--proxy` / HTTPS_PROXY / ALL_PROXY, or the proxy is down.",
+        hypothesis="The configured proxy is not running at that address: {message}",
+        stage=PROXY, kinds=frozenset({ErrorKind.REFUSED, ErrorKind.UNREACHABLE,
+                                      ErrorKind.RESET, ErrorKind.EOF}),
+        evidence=proxy_lines,
+        analysis="The proxy itself could not be reached, so nothing beyond it was tested.",
+        actions=(CHECK_PROXY, WITHOUT_PROXY),
+    ),
+    Rule(
+        "proxy.timeout", Scope.FAILURE, CRITICAL, Blame.NETWORK,
+        title="The proxy did not answer within {timeout}",
+        meaning="The proxy accepted nothing or answered nothing in time: it is unreachable "
+                "or overloaded.",
+        hypothesis="The proxy stayed silent for {timeout}: {message}",
+        stage=PROXY, kinds=frozenset({ErrorKind.TIMEOUT}), evidence=proxy_lines,
+        analysis="The proxy never answered, so nothing beyond it was tested.",
+        actions=(CHECK_PROXY, WITHOUT_PROXY),
+    ),
+    Rule(
+        "proxy.auth_required", Scope.FAILURE, CRITICAL, Blame.LOCAL,
+        title="The proxy requires authentication",
+        meaning="The proxy answered 407 (HTTP) or refused the SOCKS5 credentials.",
+        hypothesis="The proxy wants credentials that were not given or are wrong.",
+        stage=PROXY, kinds=frozenset({ErrorKind.AUTH_REQUIRED}), evidence=proxy_lines,
+        analysis="The proxy answered, so it is reachable; it wants credentials.",
+        actions=(Action(f"Give credentials in the URL: "
+                        f"`{PROBE} --proxy http://user:password@proxy.example:3128`"),),
+    ),
+    Rule(
+        "proxy.rejected", Scope.FAILURE, CRITICAL, Blame.POLICY,
+        title="The proxy refuses to tunnel to {hostport}",
+        meaning="The proxy rejected the CONNECT / SOCKS request: its policy does not allow "
+                "this host or port (many proxies allow CONNECT to port 443 only).",
+        hypothesis="The proxy's policy forbids a tunnel to {hostport}; proxies commonly allow "
+                   "port 443 only, and Binance's default stream port is 9443.",
+        stage=PROXY, kinds=frozenset({ErrorKind.REJECTED}), evidence=proxy_lines,
+        analysis="The proxy answered and refused: a policy decision, not a network fault.",
+        actions=(TRY_443, TRY_DATA_STREAM,
+                 Action("Ask the proxy's administrators to allow {hostport}")),
+    ),
+    # tcp
+    Rule(
+        "tcp.port_blocked", Scope.FAILURE, CRITICAL, Blame.NETWORK,
+        title="Port {port} to {host} is blocked on this network",
+        meaning="Connections to Binance's stream port 9443 are refused or dropped: a firewall "
+                "that allows only common ports.",
+        hypothesis="Binance accepts stream connections on port 9443 from anywhere it serves; a "
+                   "{message} on that port is a firewall on this network that allows only "
+                   "common ports such as 443.",
+        stage=TCP, kinds=frozenset({ErrorKind.REFUSED, ErrorKind.TIMEOUT, ErrorKind.RESET}),
+        when=on_spot_port, evidence=with_path(attempt_lines), values=tcp_values,
+        analysis="DNS worked; the TCP connection to port {port} failed: a port block is the "
+                 "usual cause on Binance's stream port.",
+        actions=(TRY_443, TRY_DATA_STREAM, USE_PROXY),
+    ),
+    Rule(
+        "tcp.refused", Scope.FAILURE, CRITICAL, Blame.REMOTE,
+        title="Connection refused by {address} port {port}",
+        meaning="The address answered with a TCP reset: nothing listens on that port, or a "
+                "firewall rejects actively.",
+        hypothesis="{address} is reachable (it answered at once) but nothing accepts "
+                   "connections on port {port}: a wrong port, a server that is down, or a "
+                   "firewall that rejects.",
+        stage=TCP, kinds=frozenset({ErrorKind.REFUSED}),
+        evidence=with_path(attempt_lines), values=tcp_values,
+        analysis="The connection was refused at once: the host is reachable (routing works) "
+                 "and actively said no on port {port}.",
+        actions=(Action("Check the endpoint URL and port: `{url}`"),
+                 Action("On the server, check that something listens: `ss -ltnp | grep {port}`"),
+                 TRY_443),
+    ),
+    Rule(
+        "tcp.timeout", Scope.FAILURE, CRITICAL, Blame.NETWORK,
+        title="TCP connect to {hostport} timed out: packets silently dropped",
+        meaning="No answer to the SYN: a firewall drops the packets, or the route is broken.",
+        hypothesis="Nothing answered the connection attempts for {timeout}: a firewall "
+                   "silently drops them, or the route to {address} is broken.",
+        stage=TCP, kinds=frozenset({ErrorKind.TIMEOUT}),
+        evidence=with_path(attempt_lines), values=tcp_values,
+        analysis="DNS worked; no SYN-ACK came back: a silent drop, not a refusal.",
+        actions=(Action("Trace the path: `mtr -T -P {port} {host}` or "
+                        "`traceroute -T -p {port} {host}`"), TRY_443, TRY_DATA_STREAM, USE_PROXY),
+    ),
+    Rule(
+        "tcp.family_unavailable", Scope.FAILURE, CRITICAL, Blame.LOCAL,
+        title="DNS gave {host} no address of the family asked for",
+        meaning="`-4` / `-6` excluded every address DNS returned: nothing was tried.",
+        hypothesis="The probe was limited to one address family, and {host} has no address "
+                   "of it here: {message}.",
+        stage=TCP, kinds=frozenset({ErrorKind.UNREACHABLE}), when=no_attempt,
+        evidence=with_path(message_line), values=tcp_values,
+        analysis="No connection was attempted: the address family filter left nothing.",
+        actions=(Action(f"Probe without `-4` / `-6`: `{PROBE}`"),),
+    ),
+    Rule(
+        "tcp.unreachable", Scope.FAILURE, CRITICAL, Blame.LOCAL,
+        title="No route from this machine to {address}",
+        meaning="The operating system has no route to the address (no IPv6 connectivity, a "
+                "VPN or a down interface).",
+        hypothesis="The connect failed locally before any packet left: this machine has no "
+                   "route to {address} (often an IPv6 address without IPv6 connectivity).",
+        stage=TCP, kinds=frozenset({ErrorKind.UNREACHABLE}),
+        evidence=with_path(attempt_lines), values=tcp_values,
+        analysis="The failure is local routing: the network beyond was never tried.",
+        actions=(Action("Check routes: `ip route get {address}`"),
+                 Action(f"Force IPv4: `{PROBE} --resolve {{host}}:{{port}}:<IPv4 address>`")),
+    ),
+    Rule(
+        "tcp.reset", Scope.FAILURE, CRITICAL, Blame.NETWORK,
+        title="TCP connection to {hostport} reset",
+        meaning="The connection was reset while being established: a middlebox or an "
+                "overloaded server.",
+        hypothesis="Something reset the connection during its setup: {message}",
+        stage=TCP, kinds=frozenset({ErrorKind.RESET}),
+        evidence=with_path(attempt_lines), values=tcp_values,
+        analysis="The path answered with a reset: reachable, but the connection is killed.",
+        actions=(TRY_443, TRY_DATA_STREAM, USE_PROXY),
+    ),
+)
+
+OBSERVATIONS = (
+    Rule(
+        "tcp.family_fallback", Scope.STAGE, WARNING, Blame.NETWORK,
+        title="{failed_family} to {host} fails while {ok_family} works",
+        meaning="One address family failed before the other connected: clients that try it "
+                "first (Happy Eyeballs aside) wait for it on every connect.",
+        hypothesis="Connections over {failed_family} fail on this network; clients that try "
+                   "{failed_family} first lose time on every connect, or fail if they do not "
+                   "fall back.",
+        stage=TCP, when=family_fallback, evidence=attempt_lines, values=fallback_values,
+        actions=(Action("Check {failed_family} connectivity: `ip -6 route` / `ping -6 {host}`"),
+                 Action("Pin the working family in your program (e.g. `family=socket.AF_INET` "
+                        "in `websockets.connect`)")),
+    ),
+)

@@ -1,0 +1,163 @@
+"""JUnit XML for CI: one testsuite per target, one testcase per stage.
+
+Pure. A stage that could not complete is an `<error>`; one that completed an exchange whose
+answer failed validation (a certificate, an HTTP status, a payload), or that passed slower
+than its `--crit` threshold, is a `<failure>`; a stage never reached is `<skipped>`. Key
+measurements are `<properties>`; a `--warn` threshold crossed is noted in `<system-out>`
+without failing the test.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from typing import Any
+
+from ..diagnose.describe import crossed_threshold, stage_line, total_ms
+from ..model import ErrorKind, Finding, ProbeReport, StageName, StageResult, StageStatus
+from .base import Formatter
+from .markup import plain
+
+VALIDATION_KINDS = frozenset({
+    ErrorKind.CERT_UNTRUSTED, ErrorKind.CERT_EXPIRED, ErrorKind.CERT_NOT_YET_VALID,
+    ErrorKind.HOSTNAME_MISMATCH, ErrorKind.HTTP_STATUS, ErrorKind.NOT_WEBSOCKET,
+    ErrorKind.INVALID_HANDSHAKE, ErrorKind.INVALID_PAYLOAD, ErrorKind.WRONG_STREAM,
+})
+"""Error kinds where the peer answered and the answer was judged wrong: `<failure>`."""
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def clean(text: object) -> str:
+    """Text XML 1.0 can carry: a server's bytes may hold control characters it cannot."""
+    return _NOT_XML.sub("\ufffd", str(text))
+
+
+def _seconds(ms: float | None) -> str:
+    return f"{(ms or 0.0) / 1000:.3f}"
+
+
+def _properties(parent: ET.Element, values: Mapping[str, Any]) -> None:
+    present = {k: v for k, v in values.items() if v is not None and v != ""}
+    if not present:
+        return
+    element = ET.SubElement(parent, "properties")
+    for name, value in present.items():
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value)
+        ET.SubElement(element, "property", name=name, value=clean(value))
+
+
+def stage_properties(stage: StageResult) -> dict[str, Any]:
+    d = stage.details
+    values: dict[str, Any] = {"timeout_s": f"{stage.timeout_s:g}"}
+    if stage.duration_ms is not None:
+        values["duration_ms"] = f"{stage.duration_ms:g}"
+    if stage.error is not None:
+        values["error.kind"] = stage.error.kind.value
+        for key in ("status", "code", "bytes_received", "retry_after"):
+            values[f"error.{key}"] = stage.error.extra.get(key)
+    if stage.name is StageName.DNS:
+        values.update(addresses=d.get("addresses"), resolver=d.get("resolver"),
+                      source=d.get("source"))
+    elif stage.name is StageName.TCP:
+        values.update(connected_to=d.get("connected_to"),
+                      attempts=len(d.get("attempts") or ()))
+    elif stage.name is StageName.TLS:
+        cert = d.get("certificate") or {}
+        values.update(version=d.get("version"), cipher=d.get("cipher"), alpn=d.get("alpn"),
+                      issuer=cert.get("issuer"), days_left=cert.get("days_left"))
+    elif stage.name is StageName.WS_UPGRADE:
+        values.update(status=d.get("status"), server=(d.get("headers") or {}).get("server"))
+    elif stage.name is StageName.FIRST_MESSAGE:
+        for name, info in (d.get("streams") or {}).items():
+            values[f"{name}.latency_ms"] = info.get("latency_ms")
+            values[f"{name}.event_time_lag_ms"] = info.get("event_time_lag_ms")
+    return values
+
+
+def _explanation(finding: Finding | None, stage: StageResult) -> str:
+    lines = [plain(stage_line(stage))]
+    if finding is not None:
+        lines += ["", f"{finding.id} ({finding.severity.value}, blame: {finding.blame.value})",
+                  plain(finding.title), plain(finding.hypothesis)]
+        lines += [f"evidence: {plain(e)}" for e in finding.evidence]
+        lines += [f"action: {plain(a)}" for a in finding.actions]
+    return "\n".join(lines)
+
+
+def _testcase(suite: ET.Element, report: ProbeReport, stage: StageResult) -> str:
+    """Add one stage's testcase; return its outcome: ok, failure, error or skipped."""
+    case = ET.SubElement(suite, "testcase", name=stage.name.value,
+                         classname=f"binance-diag.{report.target.host}",
+                         time=_seconds(stage.duration_ms))
+    _properties(case, stage_properties(stage))
+    root = report.findings[0] if report.findings else None
+    if stage.status is StageStatus.SKIPPED:
+        reason = str(stage.details.get("reason", "not reached"))
+        ET.SubElement(case, "skipped", message=clean(reason))
+        return "skipped"
+    if stage.error is not None:
+        tag = "failure" if stage.error.kind in VALIDATION_KINDS else "error"
+        element = ET.SubElement(case, tag, type=stage.error.kind.value,
+                                message=clean(stage.error.message))
+        element.text = clean(_explanation(root if stage is report.failed_stage else None,
+                                          stage))
+        return tag
+    crossed = crossed_threshold(report.thresholds, stage)
+    if crossed is not None:
+        flag, limit = crossed
+        message = (f"{stage.name.value} took {stage.duration_ms:g} ms, over "
+                   f"--{flag} {stage.name.value}={limit:g}")
+        if flag == "crit":
+            element = ET.SubElement(case, "failure", type="threshold", message=message)
+            element.text = clean(plain(stage_line(stage)))
+            return "failure"
+        ET.SubElement(case, "system-out").text = f"warning: {message}"
+    return "ok"
+
+
+def render_junit(report: ProbeReport) -> str:
+    target = report.target
+    suites = ET.Element("testsuites", name="binance-diag")
+    suite = ET.SubElement(
+        suites, "testsuite", name=clean(target.url),
+        timestamp=report.generated_at.strftime("%Y-%m-%dT%H:%M:%S"),
+        hostname=target.host,
+    )
+    env = report.environment
+    _properties(suite, {
+        "target.url": target.url, "target.host": target.host, "target.port": target.port,
+        "target.endpoint": target.endpoint, "target.symbols": target.symbols,
+        "target.stream": target.stream, "status": report.status.value,
+        "root_cause": report.findings[0].id if report.findings else None,
+        "tool.version": report.tool_version, "python": env.get("python"),
+        "websockets": env.get("websockets"), "openssl": env.get("openssl"),
+        "command": report.command,
+    })
+    outcomes = [_testcase(suite, report, stage) for stage in report.stages]
+    counts = {
+        "tests": str(len(outcomes)),
+        "failures": str(outcomes.count("failure")),
+        "errors": str(outcomes.count("error")),
+        "skipped": str(outcomes.count("skipped")),
+        "time": _seconds(total_ms(report)),
+    }
+    for element in (suites, suite):
+        for name, value in counts.items():
+            element.set(name, value)
+    if report.findings:
+        lines = [f"{f.id} ({f.severity.value}, blame: {f.blame.value}): {plain(f.title)}"
+                 for f in report.findings]
+        ET.SubElement(suite, "system-out").text = clean("\n".join(lines))
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") \
+        + "\n"
+
+
+class JunitFormatter(Formatter):
+    name = "junit"
+    suffix = ".xml"
+
+    def format(self, report: ProbeReport) -> str:
+        return render_junit(report)

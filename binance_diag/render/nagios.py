@@ -1,0 +1,66 @@
+"""One Nagios-plugin status line with performance data, e.g.
+
+    BINANCE-DIAG CRITICAL: tls handshake timed out after 5.00s [tls.handshake_timeout] \
+| 'dns'=23.4ms;;;0;5000 'tcp'=41.2ms;;;0;5000 'tls'=5002.7ms;;;0;5000 ...
+
+Pure. The state word matches the exit code (DESIGN.md §5); perfdata follows the plugin
+guidelines: `'label'=value[UOM];[warn];[crit];[min];[max]`, `U` for a stage never reached,
+with `--warn` / `--crit` limits as warn / crit and the stage timeout as max.
+"""
+
+from __future__ import annotations
+
+from ..diagnose.describe import STAGE_ACTIONS, not_applicable, total_ms
+from ..exitcodes import ExitCode, exit_code_for
+from ..model import ErrorKind, ProbeReport, StageResult, Thresholds
+from ..timing import format_ms
+from .base import Formatter
+from .markup import plain
+
+STATES = {ExitCode.OK: "OK", ExitCode.WARNING: "WARNING", ExitCode.CRITICAL: "CRITICAL",
+          ExitCode.UNKNOWN: "UNKNOWN"}
+
+
+def _number(value: float) -> str:
+    return f"{round(value, 1):g}"
+
+
+def perfdata(stage: StageResult, thresholds: Thresholds) -> str:
+    value = "U" if stage.duration_ms is None else f"{_number(stage.duration_ms)}ms"
+    warn = thresholds.warn.get(stage.name)
+    crit = thresholds.crit.get(stage.name)
+    fields = [value, _number(warn) if warn else "", _number(crit) if crit else "", "0",
+              _number(stage.timeout_s * 1000)]
+    return f"'{stage.name.value}'={';'.join(fields)}"
+
+
+def summary(report: ProbeReport, code: ExitCode) -> str:
+    failed = report.failed_stage
+    top = report.findings[0] if report.findings else None
+    tag = f" [{top.id}]" if top is not None and code is not ExitCode.OK else ""
+    if failed is not None and failed.error is not None:
+        what = STAGE_ACTIONS[failed.name].lower()
+        if failed.error.kind is ErrorKind.TIMEOUT:
+            return f"{what} timed out after {failed.timeout_s:.2f}s{tag}"
+        return f"{what} failed: {failed.error.message}{tag}"
+    if code is not ExitCode.OK and top is not None:
+        return f"{plain(top.title)}{tag}"
+    streams = ", ".join(f"{s.lower()}@{report.target.stream}" for s in report.target.symbols)
+    return f"{streams} delivers data; every stage passed in {format_ms(total_ms(report))}"
+
+
+def render_nagios(report: ProbeReport) -> str:
+    code = exit_code_for(report)
+    text = " ".join(summary(report, code).replace("|", "/").split())
+    stages = [s for s in report.stages if not not_applicable(s, report.target.secure)]
+    perf = [perfdata(s, report.thresholds) for s in stages]
+    perf.append(f"'total'={_number(total_ms(report))}ms")
+    return f"BINANCE-DIAG {STATES[code]}: {text} | {' '.join(perf)}\n"
+
+
+class NagiosFormatter(Formatter):
+    name = "nagios"
+    suffix = ".txt"
+
+    def format(self, report: ProbeReport) -> str:
+        return render_nagios(report)

@@ -1,0 +1,177 @@
+"""The incident report for a terminal, through rich: the same sections as the Markdown.
+
+Takes a `rich.console.Console`: colours on a terminal, plain colourless text when the output
+is not a terminal or NO_COLOR is set (rich's Console decides both).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from typing import TextIO
+
+from rich.console import Console, Group, RenderableType
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from ..diagnose.describe import clock
+from ..exitcodes import ExitCode
+from ..model import Finding, ProbeReport
+from .base import Formatter
+from .markup import spans
+from .view import SEVERITY_MARKS, ReportView, report_view
+
+PLAIN_WIDTH = 100
+"""Columns for plain text (a file, a pipe, CI logs), where there is no terminal to ask."""
+STYLES = {"code": "cyan", "bold": "bold", "em": "italic", "text": ""}
+STATUS_STYLES = {ExitCode.OK: "bold green", ExitCode.WARNING: "bold yellow",
+                 ExitCode.CRITICAL: "bold red", ExitCode.UNKNOWN: "bold magenta"}
+
+
+def rich_text(sentence: str, style: str = "") -> Text:
+    """A marked-up sentence as styled rich Text (never parsed as rich markup)."""
+    text = Text(style=style)
+    for kind, part in spans(sentence):
+        text.append(part, STYLES[kind])
+    return text
+
+
+def _section(title: str) -> Group:
+    return Group(Text(""), Rule(Text(title, style="bold"), align="left", characters="─"))
+
+
+def _bullets(lines: Iterable[str], bullet: str = "•", empty: str = "none") -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=len(bullet) + 2, justify="right", no_wrap=True)
+    grid.add_column()
+    rows = list(lines)
+    for line in rows:
+        grid.add_row(bullet, rich_text(line))
+    if not rows:
+        grid.add_row(bullet, Text(empty, style="dim"))
+    return grid
+
+
+def _numbered(lines: tuple[str, ...]) -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=4, justify="right", no_wrap=True)
+    grid.add_column()
+    for number, line in enumerate(lines, 1):
+        grid.add_row(f"{number}.", rich_text(line))
+    if not lines:
+        grid.add_row("", Text("none", style="dim"))
+    return grid
+
+
+def _header(view: ReportView) -> RenderableType:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    grid.add_row("Date:", view.date)
+    grid.add_row("Target:", Text(view.target, style="cyan"))
+    grid.add_row("Status:", rich_text(f"{view.mark} {view.headline}",
+                                      STATUS_STYLES[view.code]))
+    return Group(Text(view.title, style="bold underline"), grid)
+
+
+def _timeline(view: ReportView) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column()
+    for row in view.timeline:
+        grid.add_row(clock(row.at), rich_text(row.event))
+    return grid
+
+
+def _root_cause(view: ReportView) -> RenderableType:
+    root = view.root_cause
+    if root is None:
+        return Text("No finding.")
+    parts: list[RenderableType] = [
+        rich_text(root.title, "bold"),
+        Text(f"finding {root.id} · {root.severity.value} · blame: {root.blame.value}",
+             style="dim"),
+        rich_text(root.hypothesis),
+    ]
+    if root.evidence:
+        parts += [Text("Evidence:", style="bold"), _bullets(root.evidence)]
+    if view.also:
+        parts += [Text("Also found:", style="bold"), _also(view.also)]
+    return Group(*parts)
+
+
+def _also(findings: tuple[Finding, ...]) -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=4, justify="right", no_wrap=True)
+    grid.add_column()
+    for finding in findings:
+        line = rich_text(finding.title, "bold")
+        line.append(f" ({finding.id}, {finding.severity.value}, blame: {finding.blame.value})",
+                    "dim")
+        grid.add_row(SEVERITY_MARKS[finding.severity], line)
+    return grid
+
+
+def report_renderables(report: ProbeReport) -> list[RenderableType]:
+    view = report_view(report)
+    return [
+        _header(view),
+        _section("Current Status"),
+        Text("✅ What's Working", style="bold green"),
+        _bullets(view.working, empty="nothing"),
+        Text("❌ What's Not Working", style="bold red"),
+        _bullets(view.not_working, empty="nothing"),
+        Text("Event loop", style="bold"),
+        _bullets(view.loop),
+        _section("Timeline (UTC)"),
+        _timeline(view),
+        _section("Problem Analysis"),
+        _bullets(view.analysis),
+        _section("Root Cause Hypothesis"),
+        _root_cause(view),
+        _section("Recommended Solutions"),
+        _numbered(view.solutions),
+        _section("Immediate Actions"),
+        _bullets(view.immediate),
+        _section("Environment"),
+        rich_text(view.environment),
+        Text(""),
+        Rule(characters="─"),
+        rich_text(f"**Report Generated:** {view.generated} · `{view.command or 'binance-diag'}`"),
+    ]
+
+
+def print_report(report: ProbeReport, console: Console) -> None:
+    for renderable in report_renderables(report):
+        console.print(renderable)
+
+
+def plain_console(file: TextIO, width: int = PLAIN_WIDTH) -> Console:
+    """A Console that writes plain text: no colours, no cursor codes, a fixed width."""
+    return Console(file=file, width=width, force_terminal=False, color_system=None,
+                   highlight=False, emoji=False, soft_wrap=False, legacy_windows=False)
+
+
+def plain_text(report: ProbeReport, width: int = PLAIN_WIDTH) -> str:
+    """The report as plain text, without the padding rich adds to fill table rows."""
+    buffer = io.StringIO()
+    print_report(report, plain_console(buffer, width))
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+
+
+class TerminalFormatter(Formatter):
+    name = "rich"
+    suffix = ".txt"
+
+    def format(self, report: ProbeReport) -> str:
+        return plain_text(report)
+
+    def show(self, report: ProbeReport, stream: TextIO) -> None:
+        """Colours on a terminal (unless NO_COLOR), plain text anywhere else."""
+        console = Console(file=stream, highlight=False, emoji=False)
+        if console.is_terminal:
+            print_report(report, console)
+        else:
+            stream.write(plain_text(report))
+        stream.flush()

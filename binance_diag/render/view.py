@@ -1,0 +1,250 @@
+"""The incident report's sections, as sentences: what Markdown and the terminal both print.
+
+Pure. `report_view` decides the content (status line, what works, timeline rows with the
+missing events, solutions...); each format only decides the layout. Sentences use the inline
+markup of `markup.py`.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from ..diagnose.analysis import loop_measured, timeout_timing
+from ..diagnose.describe import (
+    LATE_MS,
+    STAGE_ACTIONS,
+    blockage_line,
+    code,
+    crossed_threshold,
+    expected_event,
+    failure_phrase,
+    not_applicable,
+    stage_line,
+    total_ms,
+)
+from ..exitcodes import ExitCode, exit_code_for
+from ..model import Finding, ProbeReport, Severity, StageResult, StageStatus, TimelineEvent
+from ..timing import format_ms
+
+MARKS = {StageStatus.OK: "✅", StageStatus.FAILED: "❌", StageStatus.TIMEOUT: "❌",
+         StageStatus.SKIPPED: "➖"}
+SEVERITY_MARKS = {Severity.CRITICAL: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}
+MATCH_WINDOW_MS = 5.0
+"""A "timeout fired" event this close before its deadline is the deadline's own event."""
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    at: datetime
+    event: str
+
+
+@dataclass(frozen=True)
+class ReportView:
+    title: str
+    date: str
+    target: str
+    mark: str
+    headline: str
+    code: ExitCode
+    working: tuple[str, ...]
+    not_working: tuple[str, ...]
+    loop: tuple[str, ...]
+    timeline: tuple[TimelineRow, ...]
+    analysis: tuple[str, ...]
+    root_cause: Finding | None
+    also: tuple[Finding, ...]
+    solutions: tuple[str, ...]
+    immediate: tuple[str, ...]
+    environment: str
+    generated: str
+    command: str
+
+
+def timestamp(at: datetime) -> str:
+    """`2026-01-04 08:41:59.784 UTC`."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
+
+
+def report_view(report: ProbeReport) -> ReportView:
+    target = report.target
+    exit_code = exit_code_for(report)
+    mark, headline = _headline(report, exit_code)
+    findings = report.findings
+    root = findings[0] if findings else None
+    return ReportView(
+        title=f"Binance Stream Connectivity Report — {', '.join(target.symbols)} "
+              f"{target.stream}",
+        date=timestamp(report.generated_at),
+        target=target.url,
+        mark=mark,
+        headline=headline,
+        code=exit_code,
+        working=tuple(_working(report)),
+        not_working=tuple(stage_line(s) for s in report.stages
+                          if not s.passed and not not_applicable(s, target.secure)),
+        loop=tuple(_loop(report)),
+        timeline=tuple(timeline_rows(report)),
+        analysis=report.analysis,
+        root_cause=root,
+        also=findings[1:],
+        solutions=root.actions if root else (),
+        immediate=tuple(_immediate(report, exit_code)),
+        environment=environment_line(report.environment),
+        generated=timestamp(finished_at(report)),
+        command=report.command,
+    )
+
+
+def _headline(report: ProbeReport, exit_code: ExitCode) -> tuple[str, str]:
+    failed = report.failed_stage
+    if failed is not None:
+        return "❌", f"FAILED at {STAGE_ACTIONS[failed.name]} — {failure_phrase(failed)}"
+    top = report.findings[0] if report.findings else None
+    if exit_code is ExitCode.CRITICAL and top is not None:
+        return "❌", f"CRITICAL — {top.title}"
+    if exit_code is ExitCode.WARNING:
+        return "⚠️", f"DEGRADED — {top.title if top else 'event loop blocked'}"
+    return "✅", f"HEALTHY — every stage passed in {format_ms(total_ms(report))}"
+
+
+def _working(report: ProbeReport) -> list[str]:
+    lines = []
+    for stage in report.stages:
+        if stage.passed:
+            lines.append(stage_line(stage) + _over_threshold(report, stage))
+        elif not_applicable(stage, report.target.secure):
+            lines.append(stage_line(stage, report.target.secure))
+    return lines
+
+
+def _over_threshold(report: ProbeReport, stage: StageResult) -> str:
+    crossed = crossed_threshold(report.thresholds, stage)
+    if crossed is None:
+        return ""
+    level, limit = crossed
+    mark = "❌" if level == "crit" else "⚠️"
+    return f" — {mark} over `--{level} {stage.name.value}={limit:g}`"
+
+
+def _loop(report: ProbeReport) -> list[str]:
+    loop = report.loop
+    lines = []
+    if not loop_measured(loop):
+        lines.append("Not measured: no event-loop watchdog was attached to this run.")
+    elif loop.blockages:
+        lines.append(f"Running, but blocked {len(loop.blockages)} time(s) — max lag "
+                     f"{format_ms(loop.max_lag_ms)}:")
+        lines += [f"{blockage_line(b)}" for b in loop.blockages]
+    else:
+        lines.append(f"Running: yes — max lag {format_ms(loop.max_lag_ms)}, p99 "
+                     f"{format_ms(loop.p99_lag_ms)}, no blockage recorded.")
+    if loop.deadline_enforced_by_watchdog:
+        lines.append("**The watchdog enforced the deadline**: the timeout could not fire "
+                     "inside the event loop.")
+    for stage in report.stages:
+        if stage.status is StageStatus.TIMEOUT:
+            lines.append(timeout_timing(stage))
+    return lines
+
+
+def timeline_rows(report: ProbeReport) -> list[TimelineRow]:
+    """The recorded events, loop blockages, and the moment each missing event was due."""
+    rows = [TimelineRow(e.at, e.event) for e in report.timeline]
+    for stage in report.stages:
+        if stage.status is not StageStatus.TIMEOUT or stage.started_at is None:
+            continue
+        due = stage.started_at + timedelta(seconds=stage.timeout_s)
+        expected = f"*{expected_event(stage)} expected by now*"
+        fired = _timeout_event(report, stage, due)
+        if fired is not None:
+            index = rows.index(TimelineRow(fired.at, fired.event))
+            rows[index] = TimelineRow(fired.at, f"{expected} — {fired.event}")
+        else:
+            rows.append(TimelineRow(due, f"{expected} — {stage.name.label} deadline "
+                                         f"({stage.timeout_s:g} s)"))
+    for blockage in report.loop.blockages:
+        rows.append(TimelineRow(blockage.started_at, blockage_line(blockage)))
+    return sorted(rows, key=lambda r: r.at)
+
+
+def _timeout_event(report: ProbeReport, stage: StageResult,
+                   due: datetime) -> TimelineEvent | None:
+    window_start = due - timedelta(milliseconds=MATCH_WINDOW_MS)
+    window_end = due + timedelta(milliseconds=LATE_MS)
+    for event in report.timeline:
+        if event.stage is stage.name and "timeout" in event.event.lower() and \
+                window_start <= event.at <= window_end:
+            return event
+    return None
+
+
+def finished_at(report: ProbeReport) -> datetime:
+    for event in reversed(report.timeline):
+        if event.event == "report generated":
+            return event.at
+    return report.timeline[-1].at if report.timeline else report.generated_at
+
+
+def _immediate(report: ProbeReport, exit_code: ExitCode) -> list[str]:
+    lines = []
+    for finding in report.findings[1:]:
+        if finding.severity is not Severity.INFO and finding.actions:
+            lines.append(f"{finding.title} (`{finding.id}`): {finding.actions[0]}")
+    if exit_code is ExitCode.OK:
+        lines.append("Nothing to fix on the network path from this machine.")
+        return lines
+    solutions = report.findings[0].actions if report.findings else ()
+    if not any("--output report.md" in action for action in solutions):
+        lines.append("Attach this report to the incident "
+                     f"(`{markdown_command(report.command)}`).")
+    if any(s.status is StageStatus.TIMEOUT for s in report.stages):
+        lines.append("In the bot, give each connection step an explicit timeout and log the "
+                     "stage that timed out (websockets: `open_timeout=`; first message: "
+                     "`async with asyncio.timeout(10): await ws.recv()`).")
+    return lines
+
+
+def environment_line(env: Mapping[str, object]) -> str:
+    openssl = " ".join(str(env.get("openssl", "OpenSSL ?")).split()[:2])
+    parts = [
+        f"binance-diag {env.get('tool', '?')}",
+        f"Python {env.get('python', '?')}",
+        f"websockets {env.get('websockets', '?')}",
+        openssl,
+    ]
+    if env.get("platform"):
+        parts.append(str(env["platform"]))
+    if env.get("resolver"):
+        parts.append(f"resolver {env['resolver']}")
+    proxy = env.get("proxy")
+    seen = env.get("proxy_environment") or {}
+    if proxy:
+        parts.append(f"proxy: {code(proxy)}")
+    elif isinstance(seen, Mapping) and seen:
+        parts.append("proxy: none used; environment has " +
+                     ", ".join(f"{k}={code(v)}" for k, v in seen.items()))
+    else:
+        parts.append("proxy: none (no HTTPS_PROXY/ALL_PROXY set)")
+    return " · ".join(parts)
+
+
+def markdown_command(command: str) -> str:
+    """The same probe, writing Markdown to report.md: --format and --output replaced."""
+    try:
+        words = shlex.split(command) or ["binance-diag", "probe"]
+    except ValueError:
+        words = ["binance-diag", "probe"]
+    kept: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in ("--format", "--output"):
+            skip = True
+        elif not word.startswith(("--format=", "--output=")):
+            kept.append(word)
+    return shlex.join([*kept, "--format", "markdown", "--output", "report.md"])

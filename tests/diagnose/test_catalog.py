@@ -1,0 +1,22 @@
+"""docs/findings.md is generated from the rule table and must not go stale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from binance_diag.diagnose import RULES
+from binance_diag.diagnose.catalog import COMMAND, render_catalog
+
+FINDINGS_MD = Path(__file__).resolve().parents[2] / "docs" / "findings.md"
+
+
+def test_docs_findings_md_is_up_to_date() -> None:
+    assert FINDINGS_MD.read_text(encoding="utf-8") == render_catalog(), (
+        f"docs/findings.md is stale: run `{COMMAND}`")
+
+
+def test_catalog_lists_every_rule_with_placeholders() -> None:
+    text = render_catalog()
+    for rule in RULES:
+        assert f"## `{rule.id}`" in text
+    assert "<symbols>" in text and "{" not in text.replace("{{", "")

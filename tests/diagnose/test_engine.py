@@ -1,0 +1,155 @@
+"""Ranking, severities, the analysis lines, and the report the engine hands back."""
+
+from __future__ import annotations
+
+from binance_diag.diagnose import diagnose, diagnose_report, match_rules
+from binance_diag.diagnose.describe import stage_line
+from binance_diag.exitcodes import ExitCode, exit_code_for
+from binance_diag.model import (
+    Blockage,
+    ErrorKind,
+    LoopStats,
+    OverallStatus,
+    ProbeReport,
+    Severity,
+    StageName,
+    Thresholds,
+)
+from tests.reports import AT, make_report
+
+TLS, TCP, DNS = StageName.TLS, StageName.TCP, StageName.DNS
+
+
+def seed_report() -> ProbeReport:
+    """The seed incident: TCP works, the ClientHello is never answered."""
+    return make_report(fail=TLS, kind=ErrorKind.TIMEOUT, timeouts={TLS: 10.0},
+                       message="ClientHello sent; no ServerHello in 10.00 s",
+                       extra={"bytes_received": 0}, details={"bytes_received": 0})
+
+
+def test_seed_incident_is_diagnosed_as_tls_silence() -> None:
+    report = seed_report()
+    top = report.findings[0]
+    assert top.id == "tls.handshake_timeout"
+    assert top.blame.value == "network"
+    assert any("spot-443" in a for a in top.actions)
+    assert any("data-stream" in a for a in top.actions)
+    assert any("SNI" in a for a in top.actions)
+    assert "0 bytes received from the server in 10.00 s" in top.evidence
+    assert exit_code_for(report) is ExitCode.CRITICAL
+
+
+def test_seed_analysis_rules_things_in_and_out() -> None:
+    analysis = seed_report().analysis
+    assert analysis[0].startswith("TCP connected to `52.199.12.133:9443` in 41.2 ms, so DNS, "
+                                  "routing and a plain port block are ruled out")
+    assert "SNI-based filtering" in analysis[1]
+    assert "not reached" in analysis[2]
+    assert analysis[3].startswith("The event loop was never blocked (max lag 1.8 ms)")
+
+
+def test_unmonitored_loop_is_not_claimed_healthy() -> None:
+    report = make_report(loop=LoopStats())
+    assert "not monitored" in report.analysis[-1]
+
+
+def test_spot_443_is_not_suggested_when_already_on_443() -> None:
+    report = make_report(endpoint="spot-443", fail=TLS, kind=ErrorKind.TIMEOUT,
+                         extra={"bytes_received": 0})
+    assert report.findings[0].id == "tls.handshake_timeout"
+    assert not any("--endpoint spot-443" in a for a in report.findings[0].actions)
+
+
+def test_a_wrong_dns_answer_outranks_the_failure_it_causes() -> None:
+    report = make_report(overrides={DNS: {"addresses": ["127.0.0.1"]}},
+                         fail=TCP, kind=ErrorKind.REFUSED)
+    assert [f.id for f in report.findings] == ["dns.private_address", "tcp.port_blocked"]
+
+
+def test_private_answer_is_only_a_warning_when_everything_passed() -> None:
+    report = make_report(overrides={DNS: {"addresses": ["127.0.0.1"]}})
+    finding = report.findings[0]
+    assert (finding.id, finding.severity) == ("dns.private_address", Severity.WARNING)
+    assert report.status is OverallStatus.DEGRADED
+    assert exit_code_for(report) is ExitCode.WARNING
+
+
+def test_loopback_is_fine_for_a_custom_endpoint() -> None:
+    report = make_report(endpoint="ws://localhost:8765",
+                         overrides={DNS: {"addresses": ["127.0.0.1"],
+                                          "hosts_file": {"path": "/etc/hosts",
+                                                         "addresses": ["127.0.0.1"]}}})
+    assert [f.id for f in report.findings] == ["probe.healthy"]
+
+
+def test_resolve_override_is_not_flagged_as_hijack() -> None:
+    report = make_report(overrides={DNS: {"source": "--resolve", "addresses": ["127.0.0.1"]}})
+    assert "dns.private_address" not in [f.id for f in report.findings]
+    assert any("`--resolve`" in line for line in report.analysis)
+
+
+def test_blocked_loop_during_a_timeout_is_the_root_cause() -> None:
+    blockage = Blockage(AT, 4200.0, TLS, ("bot.py:42 in on_tick",))
+    report = make_report(fail=TLS, kind=ErrorKind.TIMEOUT, extra={"bytes_received": 0},
+                         loop=LoopStats(4200.0, 3.0, (blockage,)))
+    assert report.findings[0].id == "loop.blocked_during_timeout"
+    assert "bot.py:42 in on_tick" in report.findings[0].hypothesis
+    assert "blocked 1 time(s)" in report.analysis[-1]
+
+
+def test_blockage_makes_a_passing_run_degraded() -> None:
+    blockage = Blockage(AT, 310.0, TCP, ())
+    report = make_report(loop=LoopStats(310.0, 1.0, (blockage,)))
+    assert report.status is OverallStatus.DEGRADED
+    assert exit_code_for(report) is ExitCode.WARNING
+
+
+def test_critical_threshold_on_a_passing_run_is_critical() -> None:
+    report = make_report(thresholds=Thresholds(warn={TLS: 20.0}, crit={TLS: 50.0}))
+    ids = [f.id for f in report.findings]
+    assert ids[0] == "threshold.critical" and "threshold.warning" not in ids
+    assert exit_code_for(report) is ExitCode.CRITICAL
+
+
+def test_threshold_not_crossed_is_silent() -> None:
+    report = make_report(thresholds=Thresholds(warn={TLS: 500.0}, crit={DNS: 500.0}))
+    assert [f.id for f in report.findings] == ["probe.healthy"]
+
+
+def test_slow_stage_measures_against_the_others() -> None:
+    fast = make_report(durations={TLS: 450.0})  # under the 500 ms floor
+    assert [f.id for f in fast.findings] == ["probe.healthy"]
+    near = make_report(durations={StageName.FIRST_MESSAGE: 8000.0})  # 80 % of 10 s
+    assert near.findings[0].id == "perf.slow_stage"
+    assert "80% of its 10.00 s timeout" in near.findings[0].title
+
+
+def test_diagnose_report_is_idempotent_and_keeps_measurements() -> None:
+    once = seed_report()
+    twice = diagnose_report(once)
+    assert twice == once
+    assert twice.stages == make_report(fail=TLS, kind=ErrorKind.TIMEOUT, timeouts={TLS: 10.0},
+                                       message="ClientHello sent; no ServerHello in 10.00 s",
+                                       extra={"bytes_received": 0},
+                                       details={"bytes_received": 0},
+                                       diagnosed=False).stages
+
+
+def test_ranking_is_severity_then_table_order() -> None:
+    report = make_report(fail=TLS, kind=ErrorKind.TIMEOUT, durations={TLS: 7300.0},
+                         loop=LoopStats(2.0, 1.0, (Blockage(AT, 150.0, DNS, ()),)))
+    severities = [f.severity for f in diagnose(report)]
+    order = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    assert severities == sorted(severities, key=order.__getitem__)
+    assert [m.rule.id for m in match_rules(report)] == [
+        "tls.handshake_timeout", "runtime.timeout_late", "loop.blocked"]
+
+
+def test_a_quiet_held_stream_is_not_a_stall() -> None:
+    quiet = {"duration_s": 60.0, "messages": 6, "rate_per_s": 0.1, "largest_gap_ms": 30000.0,
+             "pings_seen": 3, "pongs_sent": 3, "closed": None}
+    report = make_report(overrides={StageName.FIRST_MESSAGE: {"hold": quiet}})
+    assert [f.id for f in report.findings] == ["probe.healthy"]
+    first = report.stage(StageName.FIRST_MESSAGE)
+    assert first is not None
+    assert "held 60 s: 6 events (0.1/s), largest gap 30.00 s" in stage_line(first)

@@ -1,0 +1,66 @@
+"""The Markdown report parses, has the sections of DESIGN.md §1, and escapes what it quotes."""
+
+from __future__ import annotations
+
+import pytest
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from binance_diag.model import ErrorKind, StageName
+from binance_diag.render.markdown import render_markdown
+from binance_diag.render.markup import plain, spans, to_markdown
+from binance_diag.render.view import report_view
+from tests.render.cases import CASES
+from tests.reports import make_report
+
+SECTIONS = ["Current Status", "Timeline", "Problem Analysis", "Root Cause Hypothesis",
+            "Recommended Solutions", "Immediate Actions", "Environment"]
+PARSER = MarkdownIt("commonmark").enable("table")
+
+
+def headings(tokens: list[Token], level: str) -> list[str]:
+    return [tokens[i + 1].content for i, t in enumerate(tokens)
+            if t.type == "heading_open" and t.tag == level]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_markdown_parses_with_every_section(case: str) -> None:
+    report = CASES[case]()
+    tokens = PARSER.parse(render_markdown(report))
+    assert headings(tokens, "h1") == [f"Binance Stream Connectivity Report — "
+                                      f"{', '.join(report.target.symbols)} aggTrade"]
+    assert [h for h in headings(tokens, "h2") if h in SECTIONS] == SECTIONS
+    assert "What's Working" in " ".join(headings(tokens, "h3"))
+    rows = sum(1 for t in tokens if t.type == "tr_open")
+    assert rows == len(report_view(report).timeline) + 1  # the header row
+    assert not [t for t in tokens if t.type in ("html_inline", "html_block")]
+
+
+def test_markdown_states_root_cause_with_id_and_blame() -> None:
+    text = render_markdown(CASES["tls_hang"]())
+    assert "**Status:** ❌ **FAILED at TLS handshake — timed out after 10.00 s**" in text
+    assert "(finding `tls.handshake_timeout`, critical, blame: network)" in text
+    assert "| *ServerHello expected by now* — TLS timeout fired |" in text
+    assert "1. Try port 443: `binance-diag probe BTCUSDT --endpoint spot-443`" in text
+    assert text.rstrip().endswith("`binance-diag probe BTCUSDT --tls-timeout 10`")
+
+
+def test_hostile_server_text_cannot_break_the_markdown() -> None:
+    body = "<script>alert(1)</script> | **bold** [link](http://x) `tick`\n# heading"
+    report = make_report(fail=StageName.WS_UPGRADE, kind=ErrorKind.HTTP_STATUS,
+                         message=f"HTTP 403 Forbidden <b>{body}</b>",
+                         extra={"status": 403, "reason": "Forbidden", "body_excerpt": body})
+    text = render_markdown(report)
+    tokens = PARSER.parse(text)
+    assert not [t for t in tokens if t.type in ("html_inline", "html_block", "link_open")]
+    assert headings(tokens, "h1")[0].startswith("Binance Stream")
+    assert len(headings(tokens, "h1")) == 1
+
+
+def test_markup_spans_and_escaping() -> None:
+    assert spans("a `b*c` **d** *e* f_g") == [
+        ("text", "a "), ("code", "b*c"), ("text", " "), ("bold", "d"), ("text", " "),
+        ("em", "e"), ("text", " f_g")]
+    assert plain("**x** `y` *z*") == "x y z"
+    assert to_markdown("5 * 3 <b> _x_ a|b") == r"5 \* 3 \<b\> \_x\_ a\|b"
+    assert to_markdown("`a|b`", in_table=True) == r"`a\|b`"

@@ -1,0 +1,143 @@
+"""Delivering a report: --format, --output, GITHUB_STEP_SUMMARY, exit codes, via the CLI.
+
+CLI runs probe a refused loopback port only (NETWORK RULE: 127.0.0.1 and nothing else).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+from binance_diag.app import publish
+from binance_diag.exitcodes import ExitCode
+from tests.render.cases import CASES
+from tests.schema_check import VALIDATOR
+
+TIMEOUT = 30
+
+
+class FakeTTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def refused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def probe(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "binance_diag", "probe", "BTCUSDT", "--endpoint",
+               f"ws://127.0.0.1:{refused_port()}", *args]
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in ("GITHUB_STEP_SUMMARY", "NO_COLOR")}
+    return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT,
+                          check=False, env={**environment, **(env or {})})
+
+
+def test_publish_output_file_and_terminal_view(tmp_path: Path) -> None:
+    stdout, stderr = FakeTTY(), io.StringIO()
+    out = tmp_path / "report.xml"
+    code = publish(CASES["tls_hang"](), "junit", out, stdout, stderr, environ={})
+    assert code is ExitCode.CRITICAL
+    ET.fromstring(out.read_text(encoding="utf-8"))
+    assert "Root Cause Hypothesis" in stdout.getvalue()  # the rich view, not the XML
+    assert not list(tmp_path.glob(".report.xml.*")), "no temporary file left behind"
+
+
+def test_publish_to_a_pipe_keeps_the_chosen_format(tmp_path: Path) -> None:
+    stdout = io.StringIO()
+    code = publish(CASES["healthy"](), "json", tmp_path / "r.json", stdout, io.StringIO(),
+                   environ={})
+    assert code is ExitCode.OK
+    assert json.loads(stdout.getvalue()) == json.loads((tmp_path / "r.json").read_text())
+
+
+def test_publish_to_github(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    stdout, stderr = io.StringIO(), io.StringIO()
+    publish(CASES["restricted_location"](), "json", None, stdout, stderr,
+            environ={"GITHUB_STEP_SUMMARY": str(summary)})
+    json.loads(stdout.getvalue())  # the annotation did not go into the JSON
+    assert stderr.getvalue().startswith("::error title=binance-diag%3A ws_upgrade failed::")
+    assert "## Root Cause Hypothesis" in summary.read_text(encoding="utf-8")
+    stdout = io.StringIO()
+    publish(CASES["restricted_location"](), "rich", None, stdout, io.StringIO(),
+            environ={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert stdout.getvalue().rstrip().splitlines()[-1].startswith("::error ")
+
+
+def test_publish_survives_an_unwritable_summary(tmp_path: Path) -> None:
+    stderr = io.StringIO()
+    code = publish(CASES["healthy"](), "nagios", None, io.StringIO(), stderr,
+                   environ={"GITHUB_STEP_SUMMARY": str(tmp_path / "missing" / "s.md")})
+    assert code is ExitCode.OK
+    assert "cannot append to GITHUB_STEP_SUMMARY" in stderr.getvalue()
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_cli_default_is_readable_plain_text_off_a_terminal() -> None:
+    result = probe()
+    assert result.returncode == 2, result.stderr
+    assert "\x1b" not in result.stdout + result.stderr
+    assert "Status: ❌ FAILED at TCP connect — connection refused" in result.stdout
+    assert "finding tcp.refused · critical · blame: remote" in result.stdout
+    assert result.stderr == "", "no progress display when stderr is not a terminal"
+
+
+@pytest.mark.timeout(TIMEOUT)
+@pytest.mark.parametrize("output_format", ["markdown", "junit", "nagios", "json"])
+def test_cli_formats(output_format: str, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    result = probe("--format", output_format, "--output", str(out))
+    assert result.returncode == 2, result.stderr
+    assert out.read_text(encoding="utf-8") == result.stdout
+    if output_format == "markdown":
+        tokens = MarkdownIt("commonmark").enable("table").parse(result.stdout)
+        assert any(t.type == "table_open" for t in tokens)
+    elif output_format == "junit":
+        suite = ET.fromstring(result.stdout).find("testsuite")
+        assert suite is not None and suite.get("errors") == "1"
+    elif output_format == "nagios":
+        assert result.stdout.startswith("BINANCE-DIAG CRITICAL: tcp connect failed: ")
+        assert result.stdout.count("\n") == 1
+    else:
+        document = json.loads(result.stdout)
+        VALIDATOR.validate(document)
+        assert document["findings"][0]["id"] == "tcp.refused"
+        assert document["analysis"]
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_cli_github_step_summary(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    result = probe("--format", "json", env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert result.returncode == 2
+    json.loads(result.stdout)
+    assert result.stderr.startswith("::error title=binance-diag%3A tcp failed::")
+    assert "# Binance Stream Connectivity Report — BTCUSDT aggTrade" in summary.read_text()
+
+
+@pytest.mark.timeout(TIMEOUT)
+@pytest.mark.parametrize(("args", "message"), [
+    (["--warn", "tls"], "invalid --warn 'tls': expected STAGE=MS"),
+    (["--crit", "nosuch=5"], "invalid --crit stage 'nosuch'"),
+    (["--warn", "tls=500", "--crit", "tls=100"], "--warn tls=500 is above --crit tls=100"),
+    (["--format", "yaml"], "--format"),
+])
+def test_cli_bad_output_options_exit_3(args: list[str], message: str) -> None:
+    result = probe(*args)
+    assert result.returncode == 3, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert message in result.stderr

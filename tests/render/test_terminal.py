@@ -1,0 +1,64 @@
+"""The rich view: plain text off a terminal or with NO_COLOR, colours on a terminal."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from binance_diag.model import ErrorKind, StageName
+from binance_diag.render.terminal import TerminalFormatter, print_report
+from tests.render.cases import CASES
+from tests.reports import make_report
+
+SECTIONS = ("Current Status", "Timeline (UTC)", "Problem Analysis", "Root Cause Hypothesis",
+            "Recommended Solutions", "Immediate Actions", "Environment", "Report Generated:")
+
+
+class FakeTTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_plain_text_has_every_section_and_no_escape_codes(case: str) -> None:
+    text = TerminalFormatter().format(CASES[case]())
+    assert "\x1b" not in text
+    positions = [text.index(s) for s in SECTIONS]
+    assert positions == sorted(positions)
+    assert all(line == line.rstrip() for line in text.splitlines())
+
+
+def test_show_on_a_pipe_is_the_plain_text() -> None:
+    stream = io.StringIO()
+    TerminalFormatter().show(CASES["tls_hang"](), stream)
+    assert stream.getvalue() == TerminalFormatter().format(CASES["tls_hang"]())
+
+
+def test_terminal_gets_colours(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    stream = FakeTTY()
+    TerminalFormatter().show(CASES["tls_hang"](), stream)
+    assert "\x1b[" in stream.getvalue()
+    assert "tls.handshake_timeout" in stream.getvalue()
+
+
+def test_no_color_means_no_colours(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    stream = FakeTTY()
+    TerminalFormatter().show(CASES["tls_hang"](), stream)
+    assert not [code for code in ("\x1b[31m", "\x1b[32m", "\x1b[36m", "\x1b[38")
+                if code in stream.getvalue()]
+
+
+def test_server_text_is_not_read_as_rich_markup() -> None:
+    report = make_report(fail=StageName.WS_UPGRADE, kind=ErrorKind.HTTP_STATUS,
+                         message="HTTP 403 [bold red]Forbidden[/]",
+                         extra={"status": 403, "reason": "[bold red]Forbidden[/]"})
+    console = Console(file=io.StringIO(), width=100, color_system=None)
+    print_report(report, console)
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "HTTP 403 [bold red]Forbidden[/]" in out
