@@ -1,9 +1,23 @@
 """binance-diag: why can't my program get data from a Binance WebSocket market stream?
 
-The package root imports nothing heavy so that `binance-diag --version` stays fast.
+The package root imports nothing heavy so that `binance-diag --version` stays fast; the
+library API (`LoopWatchdog`) is loaded on first use.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
-__all__ = ["__version__"]
+__all__ = ["LoopWatchdog", "__version__"]
+
+if TYPE_CHECKING:
+    from .watchdog import LoopWatchdog
+
+
+def __getattr__(name: str) -> Any:
+    if name == "LoopWatchdog":
+        from .watchdog import LoopWatchdog
+
+        return LoopWatchdog
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
