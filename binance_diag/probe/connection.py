@@ -27,6 +27,7 @@ class Connection:
         self.tls: ssl.SSLObject | None = None
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
+        self._pending_read: asyncio.Task[bytes] | None = None
 
     async def send(self, data: bytes, deadline: Deadline) -> None:
         """Send application bytes; a peer that stops reading cannot outlast the deadline."""
@@ -88,16 +89,34 @@ class Connection:
         self.bytes_out += len(data)
 
     async def _recv_raw(self, deadline: Deadline) -> bytes:
+        """One read, never lost to a timeout: a read still pending when the deadline passes
+        is kept for the next call.
+
+        Cancelling `sock_recv` is not safe: when the bytes arrive in the same loop iteration
+        as the timeout, the read has already consumed them and the cancellation discards
+        them (a TLS record lost this way fails the next one with bad_record_mac).
+        `asyncio.wait` times out without cancelling what it waits for.
+        """
         remaining = deadline.remaining()
         if remaining <= 0:
             raise TimeoutError
-        loop = asyncio.get_running_loop()
-        async with asyncio.timeout(remaining):
-            data = await loop.sock_recv(self.sock, READ_SIZE)
+        if self._pending_read is None:
+            loop = asyncio.get_running_loop()
+            self._pending_read = loop.create_task(loop.sock_recv(self.sock, READ_SIZE))
+        done, _ = await asyncio.wait({self._pending_read}, timeout=remaining)
+        if not done:
+            raise TimeoutError
+        read, self._pending_read = self._pending_read, None
+        data = read.result()
         self.bytes_in += len(data)
         return data
 
     def close(self) -> None:
+        read, self._pending_read = self._pending_read, None
+        if read is not None and not read.done():
+            read.cancel()
+        elif read is not None and not read.cancelled():
+            read.exception()  # a reset nobody waited for any more: retrieved, not logged
         try:
             self.sock.close()
         except OSError:
