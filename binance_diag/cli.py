@@ -7,13 +7,13 @@ them, so `--version` and `--help` stay fast.
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
 from . import __version__
+from .commands.probe import endpoints, probe
+from .commands.simulate import demo, simulate
 
 app = typer.Typer(
     name="binance-diag",
@@ -24,16 +24,6 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
 )
-
-
-class OutputFormat(StrEnum):
-    """`--format` values; binance_diag/render/base.py maps each to its formatter (tested)."""
-
-    RICH = "rich"
-    MARKDOWN = "markdown"
-    JSON = "json"
-    JUNIT = "junit"
-    NAGIOS = "nagios"
 
 
 def _version_callback(value: bool) -> None:
@@ -53,125 +43,10 @@ def _root(
     """binance-diag: staged probes of Binance WebSocket market streams."""
 
 
-@app.command()
-def probe(
-    symbols: Annotated[list[str], typer.Argument(help="Symbols, e.g. BTCUSDT ETHUSDT.")],
-    stream: Annotated[str, typer.Option(help="Stream type.")] = "aggTrade",
-    endpoint: Annotated[
-        str, typer.Option(help="Preset name (see `endpoints`) or a ws:// / wss:// base URL.")
-    ] = "spot",
-    resolver: Annotated[
-        list[str] | None,
-        typer.Option("--resolver", help="DNS server IP[:PORT] to use instead of the system's."),
-    ] = None,
-    compare_resolvers: Annotated[
-        list[str] | None,
-        typer.Option("--compare-resolvers",
-                     help="Also ask these DNS servers IP[:PORT] and compare (repeatable)."),
-    ] = None,
-    resolve: Annotated[
-        list[str] | None,
-        typer.Option("--resolve", help="HOST:PORT:ADDR, skip DNS for that host (curl syntax)."),
-    ] = None,
-    ca_bundle: Annotated[
-        str | None, typer.Option("--ca-bundle", help="Trust this PEM bundle, not certifi's.")
-    ] = None,
-    timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Seconds for every stage.")
-    ] = None,
-    dns_timeout: Annotated[float | None, typer.Option("--dns-timeout")] = None,
-    connect_timeout: Annotated[float | None, typer.Option("--connect-timeout")] = None,
-    tls_timeout: Annotated[float | None, typer.Option("--tls-timeout")] = None,
-    upgrade_timeout: Annotated[float | None, typer.Option("--upgrade-timeout")] = None,
-    message_timeout: Annotated[float | None, typer.Option("--message-timeout")] = None,
-    duration: Annotated[
-        float | None,
-        typer.Option("--duration", help="Keep the stream open S seconds after the first "
-                     "message and report rate, gaps, pings."),
-    ] = None,
-    ipv4: Annotated[bool, typer.Option("-4", "--ipv4", help="Connect over IPv4 only.")] = False,
-    ipv6: Annotated[bool, typer.Option("-6", "--ipv6", help="Connect over IPv6 only.")] = False,
-    proxy: Annotated[
-        str | None,
-        typer.Option("--proxy", help="Proxy URL: http://[user:pass@]host:port or socks5[h]://."),
-    ] = None,
-    no_proxy: Annotated[
-        bool, typer.Option("--no-proxy", help="Ignore proxy variables; connect directly.")
-    ] = False,
-    output_format: Annotated[
-        OutputFormat,
-        typer.Option("--format", help="Report format (rich: plain text when not a terminal)."),
-    ] = OutputFormat.RICH,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", help="Write the report in --format to this file (atomically); "
-                     "a terminal still shows the rich view."),
-    ] = None,
-    warn: Annotated[
-        list[str] | None,
-        typer.Option("--warn", help="STAGE=MS: a passed stage slower than this is a WARNING "
-                     "(repeatable)."),
-    ] = None,
-    crit: Annotated[
-        list[str] | None,
-        typer.Option("--crit", help="STAGE=MS: a passed stage slower than this is CRITICAL "
-                     "(repeatable)."),
-    ] = None,
-) -> None:
-    """Probe a market stream stage by stage: dns, tcp, tls, ws_upgrade, first_message."""
-    import os
-
-    from .config import (
-        ProbeConfig,
-        build_target,
-        build_timeouts,
-        parse_ca_bundle,
-        parse_families,
-        parse_nameserver,
-        parse_resolve,
-        parse_timeout,
-    )
-    from .proxies import select_proxy
-
-    target = build_target(symbols, stream, endpoint)
-    config = ProbeConfig(
-        target=target,
-        timeouts=build_timeouts(
-            timeout, dns=dns_timeout, connect=connect_timeout, tls=tls_timeout,
-            upgrade=upgrade_timeout, message=message_timeout,
-        ),
-        nameservers=tuple(parse_nameserver(r) for r in resolver or ()),
-        compare_resolvers=tuple(parse_nameserver(r) for r in compare_resolvers or ()),
-        resolve=parse_resolve(resolve or ()),
-        ca_bundle=parse_ca_bundle(ca_bundle),
-        proxy=select_proxy(target.host, target.port, target.secure, os.environ, proxy, no_proxy),
-        families=parse_families(ipv4, ipv6),
-        hold=parse_timeout(duration, "--duration"),
-    )
-    from .diagnose.thresholds import parse_thresholds
-
-    thresholds = parse_thresholds(warn or (), crit or ())
-    from .app import run_probe_command
-
-    code = run_probe_command(config, output_format.value, output, _command_line(), thresholds)
-    raise typer.Exit(int(code))
-
-
-@app.command()
-def endpoints() -> None:
-    """List the endpoint presets usable with --endpoint."""
-    from .config import DEFAULT_ENDPOINT, ENDPOINTS
-
-    width = max(len(name) for name in ENDPOINTS)
-    for name, endpoint in ENDPOINTS.items():
-        mark = " (default)" if name == DEFAULT_ENDPOINT else ""
-        print(f"{name:<{width}}  {endpoint.base_url:<40} {endpoint.description}{mark}")
-
-
-def _command_line() -> str:
-    import shlex
-
-    return " ".join(["binance-diag", *(shlex.quote(a) for a in sys.argv[1:])])
+app.command()(probe)
+app.command()(endpoints)
+app.command()(simulate)
+app.command()(demo)
 
 
 def _fail(message: str) -> NoReturn:

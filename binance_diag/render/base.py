@@ -19,7 +19,7 @@ FORMATTERS = {
     "junit": "binance_diag.render.junit:JunitFormatter",
     "nagios": "binance_diag.render.nagios:NagiosFormatter",
 }
-"""`--format` value -> "module:class". cli.OutputFormat lists the same names (tested)."""
+"""`--format` value -> "module:class"; commands/common.py OutputFormat lists the same (tested)."""
 
 MACHINE_FORMATS = frozenset({"json", "junit", "nagios"})
 """Formats other programs parse: nothing else may be written to stdout with them."""

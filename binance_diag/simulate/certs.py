@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Protocol
 
 import trustme
 
@@ -38,6 +39,14 @@ class CertKind(StrEnum):
     NOT_YET_VALID = "not_yet_valid"
     WRONG_HOST = "wrong_host"
     OTHER_CA = "other_ca"
+
+
+class ServerCertificates(Protocol):
+    """What a TLS peer needs: a server context presenting a certificate of some kind."""
+
+    def server_context(self, kind: CertKind = CertKind.VALID) -> ssl.SSLContext:
+        """A fresh server context; ValueError when this source cannot give `kind`."""
+        ...
 
 
 class CertificateAuthority:
@@ -109,3 +118,30 @@ class CertificateAuthority:
             # What a TLS-intercepting proxy does: right names, issuer the client never saw.
             self._other_ca = trustme.CA(organization_name="Untrusted Interception CA")
         return self._other_ca.issue_cert(*self.hostnames)
+
+
+class CertificateFiles:
+    """A certificate the user brings (`simulate --cert FILE --key FILE`): valid leaf only.
+
+    The faults that need a broken certificate (expired, untrusted...) are issued by our own
+    CA; with these files they raise ValueError. Trusting the files' issuer is the user's job.
+    """
+
+    def __init__(self, cert: Path, key: Path | None = None) -> None:
+        self.cert = cert
+        self.key = key
+        self.server_context()  # fail now, with the file names, not at the first handshake
+
+    def server_context(self, kind: CertKind = CertKind.VALID) -> ssl.SSLContext:
+        if kind is not CertKind.VALID:
+            raise ValueError(
+                f"a {kind.value} certificate needs the simulator's own CA, not --cert/--key"
+            )
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            context.load_cert_chain(self.cert, self.key)
+        except (OSError, ssl.SSLError) as exc:
+            names = f"{self.cert}" + (f" / {self.key}" if self.key else "")
+            raise ValueError(f"cannot load certificate and key from {names}: {exc}") from None
+        context.set_alpn_protocols(["http/1.1"])
+        return context

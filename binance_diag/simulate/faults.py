@@ -1,10 +1,11 @@
 """The fault catalogue: every way the simulators can break, and what a probe must conclude.
 
-Pure data, one table (h11's "tables before code"), shared by the probe's tests, and later
-by `binance-diag simulate --list` and `demo --all`. `expected` is the (stage, error kind) a
-correct probe reports against the fault run with default `ServerOptions`, with stage
-timeouts of a second or so (a `note` says when the outcome depends on them); None means
-the probe must pass.
+Pure data, one table (h11's "tables before code"), shared by the probe's tests,
+`binance-diag simulate` and `demo` (catalogue.py words it for people). `expected` is the
+(stage, error kind) a correct probe reports against the fault run with default
+`ServerOptions`, with stage timeouts of a second or so (a `note` says when the outcome
+depends on them); None means the probe must pass. Option names in descriptions are
+`binance-diag simulate`'s (`--delay` is `ServerOptions.delay`, and so on).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from ..model import ErrorKind, StageName
+from ..model import ErrorKind, ProbeReport, StageName, StageStatus
 
 PeerKind = Literal["dns", "refused", "blackhole", "server"]
 """Which simulator plays the fault (see scenario.start_fault)."""
@@ -38,6 +39,35 @@ class Fault:
         if self.stage is None or self.error is None:
             return None
         return (self.stage, self.error)
+
+    @property
+    def expectation(self) -> str:
+        """"tls/timeout", or "passes": what a probe must conclude, in one word."""
+        if self.stage is None or self.error is None:
+            return "passes"
+        return f"{self.stage.value}/{self.error.value}"
+
+    def mismatch(self, report: ProbeReport) -> str | None:
+        """Why `report` is not the catalogued diagnosis of this fault; None when it is.
+
+        The check `demo --all` and the probe's tests share: the expected stage fails with
+        the expected kind and every later stage is skipped, or every stage passes.
+        """
+        failed = report.failed_stage
+        if failed is None:
+            got = "passes"
+        elif failed.error is None:
+            got = f"{failed.name.value}/{failed.status.value} (no error)"
+        else:
+            got = f"{failed.name.value}/{failed.error.kind.value}"
+        if got != self.expectation:
+            return f"expected {self.expectation}, got {got}"
+        if failed is None:
+            bad = [s.name.value for s in report.stages if s.status is not StageStatus.OK]
+            return f"stages not ok: {', '.join(bad)}" if bad else None
+        after = report.stages[report.stages.index(failed) + 1:]
+        ran = [s.name.value for s in after if s.status is not StageStatus.SKIPPED]
+        return f"stages run after the failure: {', '.join(ran)}" if ran else None
 
 
 _S = StageName
@@ -153,10 +183,10 @@ _CATALOGUE = (
     ),
     Fault(
         "trickle",
-        "the 101 response arrives one byte per second",
+        "the 101 response arrives one byte per --trickle-interval (1 s)",
         _S.WS_UPGRADE, _E.TIMEOUT, "server",
         note="when the upgrade timeout is shorter than the trickled response (~130 bytes x "
-        "trickle_interval)",
+        "--trickle-interval)",
     ),
     Fault(
         "silent-stream",
@@ -185,29 +215,29 @@ _CATALOGUE = (
     ),
     Fault(
         "slow-first-message",
-        "the first event only comes after `delay` (1 s)",
+        "the first event only comes after --delay (1 s)",
         None, None, "server",
-        note="(first_message, timeout) when the message timeout is shorter than `delay`",
+        note="(first_message, timeout) when the message timeout is shorter than --delay",
     ),
     Fault(
         "server-shutdown",
         "a serverShutdown event, then close 1001, before any trade",
         _S.FIRST_MESSAGE, _E.CLOSED, "server",
         note="the probe must read serverShutdown as a notice, not as wrong_stream: the "
-        "connection's end is the failure; with shutdown_after > 0 the probe passes",
+        "connection's end is the failure; with --after N > 0 the probe passes",
     ),
     Fault(
         "stall-after",
-        "`message_count` (3) events per stream, then silence, socket open",
+        "--after (3) events per stream, then silence, socket open",
         None, None, "server",
         note="the first message arrives, so a probe passes; a monitor would see the stall",
     ),
     Fault(
         "ping-timeout",
-        "server pings; no event until a pong; close 1008 'Pong timeout' if none comes",
+        "pings every --ping-interval; no event until a pong; close 1008 'Pong timeout' if none",
         None, None, "server",
-        note="a probe that answers pings passes (and records them); one that does not gets "
-        "(first_message, closed) with code 1008",
+        note="pings every 0.25 s unless told; a probe that answers pings passes (and records "
+        "them); one that does not gets (first_message, closed) with code 1008",
     ),
 )
 

@@ -9,15 +9,17 @@ and a `--ca-bundle` trusting the simulated CA.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .certs import CertificateAuthority
+from ..config import ProbeConfig, Timeouts, build_target, parse_nameserver, parse_resolve
+from .certs import CertificateAuthority, CertificateFiles
 from .dns_server import DnsMode, DnsServer
 from .faults import Fault, get_fault
-from .peer import LOOPBACK_V4, check_loopback
+from .peer import LOOPBACK_V4, LOOPBACK_V6, check_loopback
 from .server import BinanceStreamServer, ServerOptions
 from .tcp import BlackholePeer, RefusingPort
 
@@ -32,7 +34,7 @@ class Scenario:
     hostname: str
     """The name in the URL and the TLS SNI, e.g. stream.binance.com."""
     host: str
-    """The loopback address the peer listens on."""
+    """The address the peer listens on (loopback unless `allow_external`)."""
     port: int
     tls: bool
     path_prefix: str = ""
@@ -45,6 +47,11 @@ class Scenario:
     dns: DnsServer | None = None
 
     @property
+    def address(self) -> str:
+        """Where a client on this machine connects: `host`, or loopback for 0.0.0.0 / ::."""
+        return connect_address(self.host)
+
+    @property
     def url_base(self) -> str:
         """The `--endpoint` to probe, e.g. "wss://stream.binance.com:41234"."""
         scheme = "wss" if self.tls else "ws"
@@ -55,14 +62,14 @@ class Scenario:
         """curl-style `HOST:PORT:ADDR` entries skipping DNS; empty when a resolver is used."""
         if self.dns_port is not None:
             return ()
-        return (f"{self.hostname}:{self.port}:{self.host}",)
+        return (f"{self.hostname}:{self.port}:{self.address}",)
 
     @property
     def nameservers(self) -> tuple[str, ...]:
         """`--resolver` values (IP:PORT) reaching the scenario's DNS server, if any."""
         if self.dns_port is None:
             return ()
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        host = f"[{self.address}]" if ":" in self.address else self.address
         return (f"{host}:{self.dns_port}",)
 
     @property
@@ -86,17 +93,21 @@ def start_fault(
     dns: bool = False,
     hostname: str = DEFAULT_HOSTNAME,
     options: ServerOptions | None = None,
-    certs: CertificateAuthority | None = None,
+    certs: CertificateAuthority | CertificateFiles | None = None,
     host: str = LOOPBACK_V4,
+    port: int = 0,
+    allow_external: bool = False,
 ) -> Iterator[Scenario]:
     """Start the peers for fault `name` (KeyError if unknown) and stop them on exit.
 
     `dns=True` adds a DNS server answering `hostname` with `host`, and the scenario gives
     `--resolver` instead of `--resolve`; `dns-*` faults always have one. `certs` lets
-    several scenarios share one CA (certificate generation is the slow part).
+    several scenarios share one CA (certificate generation is the slow part); with the
+    user's own `CertificateFiles` there is no CA bundle to hand out. `port` 0 picks a free
+    one (for `dns-*` faults it is the refusing port a probe would wrongly reach).
     """
     fault = get_fault(name)
-    host = check_loopback(host)
+    host = check_loopback(host, allow_external=allow_external)
     options = options or ServerOptions()
     if fault.requires_tls and not tls:
         raise ValueError(f"fault {name!r} needs tls=True")
@@ -104,24 +115,31 @@ def start_fault(
         ca_bundle = None
         if tls:
             certs = certs or CertificateAuthority()
-            directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bdiag-")))
-            ca_bundle = certs.write_ca_bundle(directory / "ca.pem")
+            if isinstance(certs, CertificateAuthority):
+                directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="bdiag-"))
+                ca_bundle = certs.write_ca_bundle(Path(directory) / "ca.pem")
         server = None
         if fault.peer == "server":
             server = stack.enter_context(
                 BinanceStreamServer(
-                    name, certs=certs if tls else None, options=options, host=host
+                    name, certs=certs if tls else None, options=options, host=host, port=port,
+                    allow_external=allow_external,
                 )
             )
             port = server.port
         elif fault.peer == "blackhole":
-            port = stack.enter_context(BlackholePeer(host)).port
+            port = stack.enter_context(
+                BlackholePeer(host, port, allow_external=allow_external)).port
         else:  # "refused", and "dns": a probe that wrongly gets past DNS is refused
-            port = stack.enter_context(RefusingPort(host)).port
+            port = stack.enter_context(
+                RefusingPort(host, port, allow_external=allow_external)).port
         dns_server = None
         if dns or fault.peer == "dns":
             mode = DnsMode(fault.dns_mode) if fault.dns_mode else DnsMode.ANSWER
-            dns_server = stack.enter_context(DnsServer({hostname: [host]}, mode=mode, host=host))
+            dns_server = stack.enter_context(DnsServer(
+                {hostname: [connect_address(host)]}, mode=mode, host=host,
+                allow_external=allow_external,
+            ))
         yield Scenario(
             fault=fault,
             hostname=hostname,
@@ -134,3 +152,26 @@ def start_fault(
             server=server,
             dns=dns_server,
         )
+
+
+def connect_address(host: str) -> str:
+    """The address to connect to for a listener on `host`: loopback for a wildcard bind."""
+    address = ipaddress.ip_address(host.strip("[]"))
+    if address.is_unspecified:
+        return LOOPBACK_V6 if address.version == 6 else LOOPBACK_V4
+    return str(address)
+
+
+def probe_config(
+    scenario: Scenario, timeouts: Timeouts, symbols: Sequence[str] = ("BTCUSDT",),
+    stream: str = "aggTrade",
+) -> ProbeConfig:
+    """The probe configuration `binance-diag probe SYMBOL *scenario.cli_args` builds:
+    the endpoint, --resolve or --resolver, --ca-bundle; direct (no proxy)."""
+    return ProbeConfig(
+        target=build_target(symbols, stream, scenario.url_base),
+        timeouts=timeouts,
+        nameservers=tuple(parse_nameserver(r) for r in scenario.nameservers),
+        resolve=parse_resolve(scenario.resolve),
+        ca_bundle=scenario.ca_bundle,
+    )

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .certs import CertificateAuthority, CertKind
+from .certs import CertKind, ServerCertificates
 from .faults import get_fault
 from .http_pages import STATUS_FAULTS, not_found, status_response
 from .market import (
@@ -120,7 +120,7 @@ class BinanceStreamServer(StreamPeer):
         self,
         fault: str = "healthy",
         *,
-        certs: CertificateAuthority | None = None,
+        certs: ServerCertificates | None = None,
         options: ServerOptions | None = None,
         host: str = LOOPBACK_V4,
         port: int = 0,

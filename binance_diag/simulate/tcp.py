@@ -103,14 +103,21 @@ class RefusingPort:
     a closed port, and the port cannot be reused by another test meanwhile.
     """
 
-    def __init__(self, host: str = LOOPBACK_V4) -> None:
-        self.host = check_loopback(host)
-        self.port = 0
+    def __init__(
+        self, host: str = LOOPBACK_V4, port: int = 0, *, allow_external: bool = False
+    ) -> None:
+        self.host = check_loopback(host, allow_external=allow_external)
+        self.port = port
         self._sock: socket.socket | None = None
 
     def __enter__(self) -> Self:
         self._sock = socket.socket(_family(self.host), socket.SOCK_STREAM)
-        self._sock.bind((self.host, 0))
+        try:
+            self._sock.bind((self.host, self.port))
+        except BaseException:
+            self._sock.close()
+            self._sock = None
+            raise
         self.port = self._sock.getsockname()[1]
         return self
 
@@ -138,9 +145,11 @@ class BlackholePeer:
     FILL_TIMEOUT = 0.2
     MAX_FILLERS = 16
 
-    def __init__(self, host: str = LOOPBACK_V4) -> None:
-        self.host = check_loopback(host)
-        self.port = 0
+    def __init__(
+        self, host: str = LOOPBACK_V4, port: int = 0, *, allow_external: bool = False
+    ) -> None:
+        self.host = check_loopback(host, allow_external=allow_external)
+        self.port = port
         self._listener: socket.socket | None = None
         self._fillers: list[socket.socket] = []
 
@@ -148,7 +157,7 @@ class BlackholePeer:
         family = _family(self.host)
         self._listener = socket.socket(family, socket.SOCK_STREAM)
         try:
-            self._listener.bind((self.host, 0))
+            self._listener.bind((self.host, self.port))
             self._listener.listen(0)
             self.port = self._listener.getsockname()[1]
             for _ in range(self.MAX_FILLERS):

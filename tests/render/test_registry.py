@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from binance_diag.cli import OutputFormat
+from binance_diag.commands.common import OutputFormat
 from binance_diag.render.base import FORMATTERS, formatter_for
 from tests.render.cases import healthy
 

@@ -1,0 +1,116 @@
+"""`binance-diag simulate` (a fake Binance with one named fault) and `binance-diag demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import OutputFormat
+
+
+def simulate(
+    fault: Annotated[
+        str | None, typer.Option("--fault", help="The fault to serve (see --list).")
+    ] = None,
+    list_faults: Annotated[
+        bool, typer.Option("--list", help="List the faults and what a probe concludes.")
+    ] = False,
+    host: Annotated[
+        str, typer.Option(help="IP address to listen on (loopback unless --allow-external).")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port to listen on; 0 picks a free one.")
+    ] = 0,
+    symbols: Annotated[
+        list[str] | None,
+        typer.Option("--symbols", help="Symbols that trade, e.g. BTCUSDT,ETHUSDT (others "
+                     "stay silent, like Binance); the first goes in the probe line."),
+    ] = None,
+    delay: Annotated[
+        float | None, typer.Option("--delay", help="slow-first-message: delay in ms.")
+    ] = None,
+    after: Annotated[
+        int | None,
+        typer.Option("--after", help="stall-after / server-shutdown: messages sent first."),
+    ] = None,
+    ping_interval: Annotated[
+        float | None,
+        typer.Option("--ping-interval", help="Seconds between server pings (Binance: 20); "
+                     "a pong is due within 3x that."),
+    ] = None,
+    trickle_interval: Annotated[
+        float | None,
+        typer.Option("--trickle-interval", help="trickle: seconds between two bytes."),
+    ] = None,
+    no_tls: Annotated[
+        bool, typer.Option("--no-tls", help="Serve ws:// instead of wss://.")
+    ] = False,
+    dns: Annotated[
+        bool, typer.Option("--dns", help="Also serve DNS (UDP) answering the Binance host.")
+    ] = False,
+    cert: Annotated[
+        Path | None, typer.Option("--cert", help="Serve this certificate (PEM) instead of one "
+                                  "from a CA made for this run.")
+    ] = None,
+    key: Annotated[Path | None, typer.Option("--key", help="The private key of --cert.")] = None,
+    hostname: Annotated[
+        str, typer.Option(help="Host name in the URL and in TLS (SNI).")
+    ] = "stream.binance.com",
+    allow_external: Annotated[
+        bool, typer.Option("--allow-external", help="Allow a non-loopback --host.")
+    ] = False,
+) -> None:
+    """Serve a fake Binance stream endpoint with one named fault, until Ctrl-C."""
+    if list_faults:
+        from ..simulate.catalogue import catalogue_lines
+
+        print("\n".join(catalogue_lines()))
+        return
+    from ..config import ConfigError
+
+    if fault is None:
+        raise ConfigError("simulate needs --fault NAME (or --list to see them)")
+    from ..simulate.serve import SimulateRequest, serve, split_symbols
+
+    request = SimulateRequest(
+        fault=fault, host=host, port=port, symbols=split_symbols(symbols), delay_ms=delay,
+        after=after, ping_interval=ping_interval, trickle_interval=trickle_interval,
+        tls=not no_tls, dns=dns, cert=cert, key=key, allow_external=allow_external,
+        hostname=hostname,
+    )
+    raise typer.Exit(serve(request))
+
+
+def demo(
+    fault: Annotated[
+        str | None,
+        typer.Option("--fault", help="The fault to simulate (default: tls-hang, the seed "
+                     "incident; see `simulate --list`)."),
+    ] = None,
+    all_faults: Annotated[
+        bool, typer.Option("--all", help="Run every fault; a table; exit 0 when each is "
+                           "diagnosed as catalogued.")
+    ] = False,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Report format, as for probe.")
+    ] = OutputFormat.RICH,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Also write the report to this file.")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="Seconds for every stage of the probe (default 2)."),
+    ] = None,
+) -> None:
+    """Offline: probe a simulated fault on loopback and show the full report."""
+    if all_faults:
+        from ..demo import check_all_arguments, run_demo_all
+
+        check_all_arguments(fault, output_format.value, output)
+        raise typer.Exit(int(run_demo_all(timeout)))
+    from ..demo import DEFAULT_FAULT, run_demo
+
+    code = run_demo(fault or DEFAULT_FAULT, output_format.value, output, timeout)
+    raise typer.Exit(int(code))

@@ -1,0 +1,309 @@
+"""`binance-diag simulate`: serve one catalogued fault until Ctrl-C, and say how to reach it.
+
+The same `start_fault` the tests use, kept running in the foreground: a banner on stdout
+(URL, fault, how to trust the CA, the exact probe line), then one line per connection and
+request, so a bot author sees what their client did. SIGINT or SIGTERM stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shlex
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TextIO
+
+from ..config import ConfigError, build_target, parse_symbols
+from .catalogue import lookup_fault
+from .certs import CertificateAuthority, CertificateFiles
+from .faults import Fault
+from .peer import LOOPBACK_V4
+from .scenario import DEFAULT_HOSTNAME, Scenario, start_fault
+from .server import ServerOptions
+
+BINANCE_PING_INTERVAL = 20.0
+"""Binance pings every 20 s and drops a connection whose pong is a minute late."""
+PONG_TIMEOUT_RATIO = 3.0
+"""Pong timeout / ping interval: Binance's 60 s / 20 s, kept when --ping-interval scales."""
+DEFAULT_SYMBOL = "BTCUSDT"
+ACTIVITY_POLL = 0.2
+"""Seconds between two looks at what the peers saw (the lines printed per connection)."""
+
+_FAULT_OPTIONS = {
+    "--delay": ("slow-first-message",),
+    "--after": ("stall-after", "server-shutdown"),
+    "--trickle-interval": ("trickle",),
+}
+"""Options that only change one fault's script: a note is printed when they cannot apply."""
+
+
+_PEER_NOTES = {
+    "server": "({tls})",
+    "refused": "(nothing listens: connections are refused)",
+    "blackhole": "(SYNs go unanswered)",
+    "dns": "(nothing listens: a probe must stop at DNS)",
+}
+
+
+@dataclass(frozen=True)
+class SimulateRequest:
+    """What `binance-diag simulate` was asked, before validation."""
+
+    fault: str
+    host: str = LOOPBACK_V4
+    port: int = 0
+    symbols: tuple[str, ...] = ()
+    """Symbols that trade (others are accepted and silent, like Binance); empty: any."""
+    delay_ms: float | None = None
+    after: int | None = None
+    ping_interval: float | None = None
+    trickle_interval: float | None = None
+    tls: bool = True
+    dns: bool = False
+    cert: Path | None = None
+    key: Path | None = None
+    allow_external: bool = False
+    hostname: str = DEFAULT_HOSTNAME
+
+
+def split_symbols(values: list[str] | None) -> tuple[str, ...]:
+    """`--symbols BTCUSDT,ETHUSDT` and repeated `--symbols X --symbols Y` alike."""
+    raw = [part for value in values or () for part in value.split(",") if part.strip()]
+    return parse_symbols(raw) if raw else ()
+
+
+def check_host(host: str, allow_external: bool) -> str:
+    """Loopback only, unless the user asked otherwise in so many words (ConfigError)."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        raise ConfigError(f"--host must be an IP address, got {host!r}") from None
+    if not address.is_loopback and not allow_external:
+        raise ConfigError(
+            f"refusing to listen on non-loopback address {address}: the simulator would be "
+            "reachable from other machines; pass --allow-external if that is what you want"
+        )
+    return str(address)
+
+
+def server_options(request: SimulateRequest, fault: Fault) -> ServerOptions:
+    """Map the command's options onto the fault knobs; ConfigError for impossible values.
+
+    Pings follow Binance's cadence (every 20 s, pong within 60 s) unless --ping-interval
+    scales them; `ping-timeout` keeps its catalogued quick cadence so that the printed
+    probe line concludes what the catalogue says.
+    """
+    options = ServerOptions()
+    if request.delay_ms is not None:
+        if request.delay_ms < 0:
+            raise ConfigError("--delay must be 0 or more milliseconds")
+        options = replace(options, delay=request.delay_ms / 1000)
+    if request.after is not None:
+        if request.after < 0:
+            raise ConfigError("--after must be 0 or more messages")
+        options = replace(options, message_count=request.after, shutdown_after=request.after)
+    if request.trickle_interval is not None:
+        if request.trickle_interval <= 0:
+            raise ConfigError("--trickle-interval must be more than 0 seconds")
+        options = replace(options, trickle_interval=request.trickle_interval)
+    ping_interval = request.ping_interval
+    if ping_interval is not None and ping_interval <= 0:
+        raise ConfigError("--ping-interval must be more than 0 seconds")
+    if ping_interval is None and fault.name != "ping-timeout":
+        ping_interval = BINANCE_PING_INTERVAL
+    if ping_interval is not None:
+        options = replace(options, ping_interval=ping_interval,
+                          pong_timeout=ping_interval * PONG_TIMEOUT_RATIO)
+    if request.symbols:
+        options = replace(options, known_symbols=frozenset(request.symbols))
+    return options
+
+
+def ignored_options(request: SimulateRequest, fault: Fault) -> list[str]:
+    """Notes for options given that the fault's script never reads."""
+    given = {
+        "--delay": request.delay_ms is not None,
+        "--after": request.after is not None,
+        "--trickle-interval": request.trickle_interval is not None,
+        "--ping-interval": request.ping_interval is not None,
+    }
+    notes = []
+    for option, faults in _FAULT_OPTIONS.items():
+        if given[option] and fault.name not in faults:
+            notes.append(f"{option} has no effect on {fault.name} (only on {', '.join(faults)})")
+    if given["--ping-interval"] and fault.peer != "server":
+        notes.append(f"--ping-interval has no effect on {fault.name} (no WebSocket is served)")
+    return notes
+
+
+def load_certificates(request: SimulateRequest, fault: Fault) -> CertificateFiles | None:
+    """The user's --cert/--key, checked against the fault; None: a CA made for this run."""
+    if request.cert is None:
+        if request.key is not None:
+            raise ConfigError("--key needs --cert")
+        return None
+    if not request.tls:
+        raise ConfigError("--cert/--key serve TLS: drop --no-tls")
+    try:
+        files = CertificateFiles(request.cert, request.key)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if fault.name in ("tls-untrusted", "tls-expired", "tls-not-yet-valid", "tls-wrong-host"):
+        raise ConfigError(f"fault {fault.name} presents a certificate issued by the "
+                          "simulator's own CA: drop --cert/--key")
+    return files
+
+
+def serve(request: SimulateRequest, stdout: TextIO | None = None,
+          stderr: TextIO | None = None, stop: threading.Event | None = None) -> int:
+    """Run until SIGINT/SIGTERM (or `stop` is set): exit code 0, or ConfigError for input."""
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    fault = lookup_fault(request.fault)
+    host = check_host(request.host, request.allow_external)
+    if fault.requires_tls and not request.tls:
+        raise ConfigError(f"fault {fault.name} happens during TLS: drop --no-tls")
+    options = server_options(request, fault)
+    certs: CertificateAuthority | CertificateFiles | None = load_certificates(request, fault)
+    for note in ignored_options(request, fault):
+        print(f"binance-diag: note: {note}", file=stderr)
+    stop = stop or threading.Event()
+    try:
+        with _stop_on_signals(), _listening(request, fault, host, options, certs) as scenario:
+            stdout.write(banner(scenario, request))
+            stdout.flush()
+            _report_activity(scenario, stop, stdout)
+    except KeyboardInterrupt:
+        pass
+    print("binance-diag: simulator stopped", file=stderr, flush=True)
+    return 0
+
+
+@contextmanager
+def _listening(request: SimulateRequest, fault: Fault, host: str, options: ServerOptions,
+               certs: CertificateAuthority | CertificateFiles | None) -> Iterator[Scenario]:
+    try:
+        scenario_cm = start_fault(
+            fault.name, tls=request.tls, dns=request.dns, hostname=request.hostname,
+            options=options, certs=certs, host=host, port=request.port,
+            allow_external=request.allow_external,
+        )
+        scenario = scenario_cm.__enter__()
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host} port {request.port}: "
+                          f"{exc.strerror or exc}") from None
+    try:
+        yield scenario
+    finally:
+        # A second Ctrl-C while the peers close would only leave a traceback behind.
+        with _ignoring_sigint():
+            scenario_cm.__exit__(None, None, None)
+
+
+def banner(scenario: Scenario, request: SimulateRequest) -> str:
+    """What the user needs to reach the fault: URL, trust, DNS, the probe line."""
+    fault = scenario.fault
+    symbols = request.symbols or (DEFAULT_SYMBOL,)
+    target = build_target(symbols, "aggTrade", scenario.url_base)
+    lines = [
+        f"binance-diag simulate: fault {fault.name} - {fault.description}",
+        f"  a probe concludes: {fault.expectation}" + (f" ({fault.note})" if fault.note else ""),
+        f"  address   {_hostport(scenario.host, scenario.port)} {_PEER_NOTES[fault.peer]}"
+        .replace("{tls}", "TLS" if scenario.tls else "plain TCP, ws://"),
+        f"  url       {target.url}",
+        f"            ({scenario.hostname} must lead to {scenario.address}: the probe line "
+        "below sees to it)",
+    ]
+    if scenario.ca_bundle is not None:
+        lines.append(f"  trust     {scenario.ca_bundle} (the CA made for this run; removed "
+                     "when the simulator stops)")
+    elif request.cert is not None:
+        lines.append(f"  trust     your certificate {request.cert}: add --ca-bundle with its "
+                     "issuer to the probe line unless that issuer is publicly trusted")
+    if scenario.dns_port is not None:
+        answer = (f"answers {scenario.hostname} with {scenario.address}" if fault.peer != "dns"
+                  else f"plays {fault.name}")
+        lines.append(f"  dns       {_hostport(scenario.address, scenario.dns_port)} (UDP) "
+                     f"{answer}")
+    if fault.peer == "server" and request.cert is None:
+        client_url = target.url.replace(
+            f"//{scenario.hostname}:", f"//{_bracket(scenario.address)}:", 1)
+        trust = (f" with ssl=ssl.create_default_context(cafile='{scenario.ca_bundle}')"
+                 if scenario.ca_bundle else "")
+        lines.append(f"  client    {client_url}{trust} (docs/simulate.md)")
+    probe = ["binance-diag", "probe", *symbols, *scenario.cli_args]
+    lines += [
+        "",
+        "Probe it from another terminal:",
+        f"  {shlex.join(probe)}",
+        "",
+        "Ctrl-C stops the simulator.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _report_activity(scenario: Scenario, stop: threading.Event, out: TextIO) -> None:
+    """One line per accepted connection and per HTTP request, until stopped."""
+    server = scenario.server
+    connections = requests = 0
+    while not stop.wait(ACTIVITY_POLL):
+        if server is None:
+            continue
+        seen_connections, seen_requests = server.connections, server.requests
+        for connection in seen_connections[connections:]:
+            client = _hostport(*connection.client)
+            out.write(f"{_clock(connection.at)} connection from {client}\n")
+        for seen in seen_requests[requests:]:
+            agent = seen.header("User-Agent") or "no User-Agent"
+            out.write(f"{_clock(seen.at)} GET {seen.path} ({agent})\n")
+        if len(seen_connections) > connections or len(seen_requests) > requests:
+            out.flush()
+        connections, requests = len(seen_connections), len(seen_requests)
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGTERM stops like Ctrl-C (a KeyboardInterrupt in the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _ignoring_sigint() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _bracket(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _hostport(host: str, port: int) -> str:
+    return f"{_bracket(host)}:{port}"
+
+
+def _clock(at: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(at)) + f".{int(at * 1000) % 1000:03d}"
