@@ -5,12 +5,12 @@ Kept apart from cli.py so the CLI stays wiring and this stays importable without
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 import sys
 import tempfile
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -18,10 +18,15 @@ from .config import ProbeConfig
 from .exitcodes import ExitCode, exit_code_for
 from .model import ProbeReport, Thresholds
 from .probe.base import Tracer
-from .probe.runner import run_probe
+from .probe.guard import DEFAULT_SETTINGS, GuardSettings, ProbeGuard
+from .probe.runner import STAGES, ProbeProgress, StagePlan, run_probe
+from .supervise import run_abandoning
 
 if TYPE_CHECKING:
     from .render.progress import StageProgress
+
+EXPIRY_WAIT = 10.0
+"""How long the main thread waits for the hard deadline's report and exit, if it lost the race."""
 
 
 def render(report: ProbeReport, output_format: str) -> str:
@@ -46,21 +51,55 @@ def write_atomically(path: Path, text: str) -> None:
 
 def run_probe_command(
     config: ProbeConfig, output_format: str, output: Path | None, command: str,
-    thresholds: Thresholds | None = None,
+    thresholds: Thresholds | None = None, guard: GuardSettings = DEFAULT_SETTINGS, *,
+    tracer: Tracer | None = None, stages: StagePlan = STAGES,
 ) -> ExitCode:
-    tracer = Tracer()
-    progress = _live_progress(tracer)
+    """Probe under the loop watchdog and publish the report; the exit code (DESIGN.md §5).
+
+    Whichever finishes first publishes: the run, or the hard deadline (from its own thread,
+    when the loop is stuck), which then ends the process itself with the report's exit code.
+    """
+    tracer = tracer or Tracer()
+    progress = ProbeProgress(config, command)
+    claim = threading.Lock()
+
+    def with_thresholds(report: ProbeReport) -> ProbeReport:
+        return dataclasses.replace(report, thresholds=thresholds) if thresholds else report
+
+    def on_expiry(report: ProbeReport) -> None:
+        if not claim.acquire(blocking=False):
+            return  # the run finished meanwhile and is publishing
+        if display is not None:
+            display.stop()
+        code = publish(with_thresholds(report), output_format, output)
+        _exit_now(int(code))
+
+    watch = ProbeGuard(progress, tracer, on_expiry, guard)
+    display = _live_progress(tracer, watch.loop_lag_ms)
     try:
-        report = asyncio.run(run_probe(config, tracer=tracer, command=command))
+        with watch:
+            report = run_abandoning(
+                run_probe(config, tracer, command, stages, progress, loop=watch.stats))
     finally:
-        if progress is not None:
-            progress.stop()
-    if thresholds is not None:
-        report = dataclasses.replace(report, thresholds=thresholds)
-    return publish(report, output_format, output)
+        if display is not None:
+            display.stop()
+    if not claim.acquire(blocking=False):
+        threading.Event().wait(EXPIRY_WAIT)  # the deadline's thread is publishing and exits
+    return publish(with_thresholds(report), output_format, output)
 
 
-def _live_progress(tracer: Tracer) -> StageProgress | None:
+def _exit_now(code: int) -> None:
+    """End the process from a non-main thread, without waiting for the stuck loop thread."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+def _live_progress(tracer: Tracer, loop_lag: Callable[[], float | None] | None = None
+                   ) -> StageProgress | None:
     """A spinner per stage on stderr, only when stderr is a terminal."""
     if not sys.stderr.isatty():
         return None
@@ -68,7 +107,7 @@ def _live_progress(tracer: Tracer) -> StageProgress | None:
 
     from .render.progress import StageProgress
 
-    progress = StageProgress(Console(stderr=True))
+    progress = StageProgress(Console(stderr=True), loop_lag)
     tracer.listeners.append(progress)
     progress.start()
     return progress

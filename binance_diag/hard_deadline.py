@@ -258,14 +258,22 @@ class Backstop:
         return Backstop._owner is self
 
     def arm(self) -> Self:
-        target = self.file or sys.stderr or sys.__stderr__
         with Backstop._lock:
-            if target is None:
-                faulthandler.dump_traceback_later(self.seconds, exit=True)
-            else:
-                faulthandler.dump_traceback_later(self.seconds, exit=True, file=target)
+            faulthandler.dump_traceback_later(self.seconds, exit=True, file=self._target())
             Backstop._owner = self
         return self
+
+    def _target(self) -> IO[str] | int:
+        """A stream with a real file descriptor: faulthandler writes to the fd from C.
+        (Under pytest's capture or a redirected `sys.stderr` there may be none: use fd 2.)"""
+        for stream in (self.file, sys.stderr, sys.__stderr__):
+            try:
+                if stream is not None:
+                    stream.fileno()
+                    return stream
+            except (OSError, ValueError, AttributeError):
+                continue
+        return 2
 
     def disarm(self) -> None:
         with Backstop._lock:

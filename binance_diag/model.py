@@ -127,6 +127,8 @@ class StageResult:
     duration_ms: float | None = None
     error: StageError | None = None
     details: Mapping[str, JSON] = field(default_factory=dict)
+    loop_blocked_ms: float = 0.0
+    """How much of `duration_ms` the event loop spent blocked: time not spent on the network."""
 
     @property
     def passed(self) -> bool:
@@ -148,14 +150,27 @@ class Blockage:
     duration_ms: float
     stage: StageName | None
     stack: tuple[str, ...] = ()
+    """The loop thread's innermost frames when the blockage was seen, outermost first."""
+    where: str | None = None
+    """`file:line in function` of the innermost frame outside the standard library."""
+    trap: str | None = None
+    """The id of a known trap the stack sits in (`stacks.KNOWN_TRAPS`), if any."""
+    hint: str | None = None
+    """What that trap is and what to do about it."""
 
 
 @dataclass(frozen=True)
 class LoopStats:
+    """What the loop watchdog saw; `monitored` false means nobody watched (nothing known)."""
+
     max_lag_ms: float = 0.0
     p99_lag_ms: float = 0.0
     blockages: tuple[Blockage, ...] = ()
     deadline_enforced_by_watchdog: bool = False
+    monitored: bool = False
+    interval_ms: float | None = None
+    threshold_ms: float | None = None
+    heartbeats: int = 0
 
 
 @dataclass(frozen=True)

@@ -86,9 +86,10 @@ class LoopBlockage:
     ended: bool = False
 
     def to_model(self) -> Blockage:
-        """The report's `Blockage`. It has no place yet for a free-form label or the hint."""
+        """The report's `Blockage` (a free-form stage label that is no stage is dropped)."""
         stage = self.stage if isinstance(self.stage, StageName) else _stage_named(self.stage)
-        return Blockage(self.started_at, round(self.duration_ms, 3), stage, self.stack)
+        return Blockage(self.started_at, round(self.duration_ms, 3), stage, self.stack,
+                        where=self.where, trap=self.trap, hint=self.hint)
 
     def describe(self) -> str:
         """One line for a log or a timeline."""
@@ -133,6 +134,7 @@ class LoopWatchdog:
         """Set when a hard deadline had to act because the loop could not."""
         self._lock = threading.Lock()
         self._lags: deque[float] = deque(maxlen=sample_size)
+        self._beats = 0
         self._max_lag = 0.0
         self._blockages: list[LoopBlockage] = []
         self._ongoing: int | None = None
@@ -274,7 +276,17 @@ class LoopWatchdog:
             p99_lag_ms=round(self.p99_lag_ms, 3),
             blockages=tuple(blockage.to_model() for blockage in self.blockages),
             deadline_enforced_by_watchdog=self.deadline_enforced,
+            monitored=True,
+            interval_ms=self.interval * 1000,
+            threshold_ms=self.threshold * 1000,
+            heartbeats=self.heartbeats,
         )
+
+    @property
+    def heartbeats(self) -> int:
+        """Heartbeats that ran and were measured: zero means the loop was never seen running."""
+        with self._lock:
+            return self._beats
 
     # -- the heartbeat, in the loop ---------------------------------------------------------
 
@@ -287,6 +299,7 @@ class LoopWatchdog:
             self._stale = False
         else:
             with self._lock:
+                self._beats += 1
                 self._lags.append(lag)
                 self._max_lag = max(self._max_lag, lag)
             if lag >= self.threshold:

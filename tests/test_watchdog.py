@@ -57,8 +57,10 @@ def test_time_sleep_in_a_coroutine_is_one_blockage_at_the_sleeping_line() -> Non
     assert stats.max_lag_ms == pytest.approx(blockage.duration_ms, abs=1)
     assert stats.blockages == (
         Blockage(blockage.started_at, round(blockage.duration_ms, 3), StageName.TLS,
-                 blockage.stack),
+                 blockage.stack, where=blockage.where, trap="time_sleep", hint=blockage.hint),
     )
+    assert stats.monitored and stats.heartbeats > 0
+    assert (stats.interval_ms, stats.threshold_ms) == (INTERVAL * 1000, wd.threshold * 1000)
 
 
 @pytest.mark.timeout(5)

@@ -73,6 +73,20 @@ def probe(
         typer.Option("--crit", help="STAGE=MS: a passed stage slower than this is CRITICAL "
                      "(repeatable)."),
     ] = None,
+    loop_interval: Annotated[
+        float | None,
+        typer.Option("--loop-interval", help="MS between event-loop heartbeats (default 50)."),
+    ] = None,
+    loop_threshold: Annotated[
+        float | None,
+        typer.Option("--loop-threshold", help="MS of loop lag recorded as a blockage, with "
+                     "its stack (default 100)."),
+    ] = None,
+    deadline_grace: Annotated[
+        float | None,
+        typer.Option("--deadline-grace", help="MS a stage may overrun its timeout before "
+                     "the watchdog ends the run from its own thread (default 500)."),
+    ] = None,
 ) -> None:
     """Probe a market stream stage by stage: dns, tcp, tls, ws_upgrade, first_message."""
     import os
@@ -108,8 +122,11 @@ def probe(
 
     thresholds = parse_thresholds(warn or (), crit or ())
     from ..app import run_probe_command
+    from ..probe.guard import guard_settings
 
-    code = run_probe_command(config, output_format.value, output, command_line(), thresholds)
+    guard = guard_settings(loop_interval, loop_threshold, deadline_grace)
+    code = run_probe_command(config, output_format.value, output, command_line(), thresholds,
+                             guard)
     raise typer.Exit(int(code))
 
 

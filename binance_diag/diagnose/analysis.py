@@ -26,8 +26,29 @@ RULED_OUT = {
 
 
 def loop_measured(loop: LoopStats) -> bool:
-    """Whether a watchdog watched the loop: a real one always records some lag."""
-    return loop.max_lag_ms > 0 or bool(loop.blockages) or loop.deadline_enforced_by_watchdog
+    """Whether a watchdog watched the loop (reports built by hand may only carry figures)."""
+    return (loop.monitored or loop.max_lag_ms > 0 or bool(loop.blockages)
+            or loop.deadline_enforced_by_watchdog)
+
+
+LOOP_CAUSED_SHARE = 0.5
+"""A timeout whose budget the loop spent at least this much of blocked was the loop's doing."""
+
+
+def loop_caused(stage: StageResult) -> bool:
+    """Whether a timed-out stage timed out because its own event loop was blocked."""
+    if stage.status is not StageStatus.TIMEOUT:
+        return False
+    if stage.error is not None and stage.error.extra.get("cause") == "loop_blocked":
+        return True
+    return stage.loop_blocked_ms >= LOOP_CAUSED_SHARE * stage.timeout_s * 1000
+
+
+def loop_caused_line(stage: StageResult) -> str:
+    budget = format_ms(stage.timeout_s * 1000)
+    return (f"The {stage.name.label} timeout says nothing about the network: the event loop "
+            f"was blocked for {format_ms(stage.loop_blocked_ms)} of the stage (budget "
+            f"{budget}), so nothing could be sent, read or timed out meanwhile.")
 
 
 def analyse(report: ProbeReport, failure_line: str = "") -> tuple[str, ...]:

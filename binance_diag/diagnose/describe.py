@@ -168,7 +168,7 @@ def stage_line(stage: StageResult, secure: bool = True) -> str:
     """One line per stage for a status list: what it found, or why it did not."""
     label = stage.name.label
     if stage.status is StageStatus.OK:
-        return f"{label}: {passed_summary(stage)}"
+        return f"{label}: {passed_summary(stage)}{blocked_note(stage)}"
     if stage.status is StageStatus.SKIPPED:
         reason = str(stage.details.get("reason", "not reached"))
         if reason.startswith("not applicable"):
@@ -178,8 +178,23 @@ def stage_line(stage: StageResult, secure: bool = True) -> str:
         return f"{label}: not reached"
     message = stage.error.message if stage.error else stage.status.value
     if stage.status is StageStatus.TIMEOUT:
-        return f"{label}: **{message}**"
-    return f"{label}: **{message}** (after {took(stage)})"
+        return f"{label}: **{message}**{blocked_note(stage)}"
+    return f"{label}: **{message}** (after {took(stage)}){blocked_note(stage)}"
+
+
+def network_ms(stage: StageResult) -> float | None:
+    """A stage's time minus the time the event loop was blocked in it: what the network took
+    (at most; a blocked loop also delays reading what already arrived)."""
+    if stage.duration_ms is None:
+        return None
+    return max(0.0, stage.duration_ms - stage.loop_blocked_ms)
+
+
+def blocked_note(stage: StageResult) -> str:
+    """` — ⚠️ event loop blocked 480 ms of it`: the time not to blame on the network."""
+    if stage.loop_blocked_ms <= 0:
+        return ""
+    return f" — ⚠️ event loop blocked {format_ms(stage.loop_blocked_ms)} of it"
 
 
 def not_applicable(stage: StageResult, secure: bool = True) -> bool:
@@ -197,19 +212,22 @@ def clock(at: datetime) -> str:
 
 
 def blockage_line(blockage: Blockage) -> str:
-    where = blockage.stack[-1] if blockage.stack else "an unknown location"
+    where = blockage.where or (blockage.stack[-1] if blockage.stack else "an unknown location")
     during = f" during {blockage.stage.value}" if blockage.stage else ""
     return (f"event loop blocked {format_ms(blockage.duration_ms)} from "
             f"{clock(blockage.started_at)}{during} at {code(where)}")
 
 
 def crossed_threshold(thresholds: Thresholds, stage: StageResult) -> tuple[str, float] | None:
-    """("crit" | "warn", limit in ms) for a passed stage slower than a threshold, else None."""
-    if stage.status is not StageStatus.OK or stage.duration_ms is None:
+    """("crit" | "warn", limit in ms) for a passed stage slower than a threshold, else None.
+
+    Time the event loop was blocked does not count: the threshold is about the network."""
+    took = network_ms(stage)
+    if stage.status is not StageStatus.OK or took is None:
         return None
     for level, table in (("crit", thresholds.crit), ("warn", thresholds.warn)):
         limit = table.get(stage.name)
-        if limit is not None and stage.duration_ms > limit:
+        if limit is not None and took > limit:
             return level, limit
     return None
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..model import Finding, ProbeReport, Severity, StageName, StageResult
-from .analysis import analyse
+from .analysis import analyse, loop_caused, loop_caused_line
 from .facts import Facts
 from .rule import Filled, Rule, Scope, fill
 from .rules import RULES
@@ -38,7 +38,8 @@ def match_rules(report: ProbeReport, rules: Sequence[Rule] = RULES) -> list[Matc
     """Every rule that fires on `report`, best first (the first is the root cause)."""
     facts = Facts(report)
     found: list[Match] = []
-    failure_explained = False
+    # A timeout the blocked loop caused says nothing about the network: no network rule.
+    failure_explained = facts.failed is not None and loop_caused(facts.failed)
     for position, rule in enumerate(rules):
         if rule.scope is Scope.FAILURE:
             if failure_explained or facts.failed is None:
@@ -83,7 +84,9 @@ def diagnose_report(report: ProbeReport) -> ProbeReport:
     facts = Facts(report)
     failure = next((m for m in matches if m.rule.scope is Scope.FAILURE), None)
     analysis_line = ""
-    if failure is not None and failure.rule.analysis:
+    if facts.failed is not None and loop_caused(facts.failed):
+        analysis_line = loop_caused_line(facts.failed)
+    elif failure is not None and failure.rule.analysis:
         values = Filled(facts.values(failure.subject))
         values.update(failure.rule.values(facts, failure.subject))
         analysis_line = fill(failure.rule.analysis, values)

@@ -1,17 +1,19 @@
 """Runs the stages in order, each under its own deadline, and builds the report.
 
 Theory of operation: every stage enforces its own absolute deadline on each await, and
-returns a classified outcome. The runner does not trust that: it supervises each stage as a
-task with `asyncio.wait(timeout=...)` (which, unlike `wait_for` and `asyncio.timeout`, returns
-even when the task swallows its cancellation), cancels it when it overruns, and abandons it
-after a grace. The hard deadline for the whole process lives in the watchdog thread.
+returns a classified outcome. The runner does not trust that: it supervises each stage with
+`supervise.run_supervised` (`asyncio.wait(timeout=...)`, which, unlike `wait_for` and
+`asyncio.timeout`, returns even when the task swallows its cancellation), cancels it when it
+overruns, and abandons it after a grace. What the loop itself cannot enforce - a blocked
+loop - is the hard deadline's job (probe/guard.py), on its own thread; it builds its report
+from the same `ProbeProgress` with `build_report`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .. import __version__
@@ -27,6 +29,7 @@ from ..model import (
     StageResult,
     StageStatus,
 )
+from ..supervise import Outcome, Verdict, run_supervised
 from ..timing import Deadline, utc_now
 from .base import ProbeState, StageOutcome, Tracer
 from .dns import resolve_addresses
@@ -38,6 +41,7 @@ from .tls import handshake_tls
 from .upgrade import upgrade_websocket
 
 StageFunction = Callable[[ProbeConfig, ProbeState, Tracer, Deadline], Awaitable[StageOutcome]]
+StagePlan = Sequence[tuple[StageName, StageFunction]]
 
 STAGES: tuple[tuple[StageName, StageFunction], ...] = (
     (StageName.DNS, resolve_addresses),
@@ -53,21 +57,43 @@ CANCEL_GRACE = 0.2
 """How long a cancelled stage may take to unwind before it is abandoned."""
 
 
+@dataclass
+class ProbeProgress:
+    """How far a run got: what the hard deadline reports from if the loop never returns."""
+
+    config: ProbeConfig
+    command: str = ""
+    generated_at: datetime = field(default_factory=utc_now)
+    plan: tuple[StageName, ...] = ()
+    results: list[StageResult] = field(default_factory=list)
+    current: StageName | None = None
+    current_started_at: datetime | None = None
+    state: ProbeState = field(default_factory=ProbeState, repr=False)
+    """The connection being built: sockets, not results."""
+
+
 async def run_probe(
-    config: ProbeConfig, tracer: Tracer | None = None, command: str = ""
+    config: ProbeConfig, tracer: Tracer | None = None, command: str = "",
+    stages: StagePlan = STAGES, progress: ProbeProgress | None = None,
+    loop: LoopStats | Callable[[], LoopStats] = LoopStats,
 ) -> ProbeReport:
+    """Run the stages of `stages` (the real ones unless a test brings its own) in order.
+
+    `progress` is filled as stages finish; `loop` gives the report's event-loop figures
+    (the watchdog's `stats`), read when the report is built.
+    """
     tracer = tracer or Tracer()
-    state = ProbeState()
-    generated_start = utc_now()
+    progress = progress or ProbeProgress(config, command)
     timeouts = config.timeouts
-    plan = [(name, function) for name, function in STAGES
+    plan = [(name, function) for name, function in stages
             if name is not StageName.PROXY or _proxy_in_use(config)]
+    progress.plan = tuple(name for name, _ in plan)
     tracer.event(
         "probe started (timeouts: "
         + ", ".join(f"{n.value} {timeouts.for_stage(n):g} s" for n, _ in plan)
         + f") target {config.target.url}"
     )
-    results: list[StageResult] = []
+    results, state = progress.results, progress.state
     blocked = False
     try:
         for name, function in plan:
@@ -78,24 +104,63 @@ async def run_probe(
                                            details={"reason": reason}))
                 tracer.stage_changed(name, "skipped", None)
                 continue
-            result = await _run_stage(name, function, config, state, tracer, timeout)
+            progress.current, progress.current_started_at = name, utc_now()
+            result = await _run_stage(name, function, config, state, tracer,
+                                      timeout)
+            progress.current = None
             results.append(result)
             blocked = not result.passed
         if config.hold and not blocked and state.exchange is not None:
-            results[-1] = await _hold(config, state, tracer, results[-1], config.hold)
+            results[-1] = await _hold(config, state, tracer, results[-1],
+                                      config.hold)
     finally:
         await _close_quietly(state)
     tracer.event("report generated")
+    return build_report(progress, tracer, loop if isinstance(loop, LoopStats) else loop())
+
+
+def build_report(progress: ProbeProgress, tracer: Tracer, loop: LoopStats,
+                 extra_results: Sequence[StageResult] = ()) -> ProbeReport:
+    """The report of a run as far as it got; stages not reported are marked not reached."""
+    results = [*progress.results, *extra_results]
+    done = {r.name for r in results}
+    timeouts = progress.config.timeouts
+    results += [StageResult(name, StageStatus.SKIPPED, timeouts.for_stage(name),
+                            details={"reason": "an earlier stage failed"})
+                for name in progress.plan if name not in done]
+    stages = mark_blocked_time(tuple(results), loop)
     return ProbeReport(
         tool_version=__version__,
-        generated_at=generated_start,
-        target=config.target,
-        stages=tuple(results),
+        generated_at=progress.generated_at,
+        target=progress.config.target,
+        stages=stages,
         timeline=tuple(tracer.events),
-        loop=LoopStats(),
-        environment=collect_environment(_resolver_of(results), config.proxy),
-        command=command,
+        loop=loop,
+        environment=collect_environment(_resolver_of(results), progress.config.proxy),
+        command=progress.command,
     )
+
+
+def mark_blocked_time(stages: tuple[StageResult, ...], loop: LoopStats
+                      ) -> tuple[StageResult, ...]:
+    """Each stage's `loop_blocked_ms`: how long the loop's blockages overlapped it."""
+    if not loop.blockages:
+        return stages
+    marked = []
+    for stage in stages:
+        if stage.started_at is None or stage.duration_ms is None:
+            marked.append(stage)
+            continue
+        start = stage.started_at.timestamp()
+        end = start + stage.duration_ms / 1000
+        overlap = 0.0
+        for blockage in loop.blockages:
+            b_start = blockage.started_at.timestamp()
+            b_end = b_start + blockage.duration_ms / 1000
+            overlap += max(0.0, min(end, b_end) - max(start, b_start))
+        marked.append(replace(stage, loop_blocked_ms=round(min(overlap * 1000,
+                                                               stage.duration_ms), 3)))
+    return tuple(marked)
 
 
 def _proxy_in_use(config: ProbeConfig) -> bool:
@@ -143,25 +208,40 @@ async def _run_stage(
 
 async def supervise(stage: Awaitable[StageOutcome], deadline: Deadline) -> StageOutcome:
     """Wait for a stage, but never past its deadline plus a grace, whatever the stage does."""
-    task: asyncio.Task[StageOutcome] = asyncio.ensure_future(stage)
-    done, _ = await asyncio.wait({task}, timeout=deadline.remaining() + SUPERVISION_MARGIN)
-    if done:
-        return _outcome_of(task)
-    task.cancel()
-    done, _ = await asyncio.wait({task}, timeout=CANCEL_GRACE)
-    budget = f"{deadline.budget:.2f} s"
-    if done:
+    outcome = await run_supervised(stage, deadline.remaining() + SUPERVISION_MARGIN,
+                                   grace=CANCEL_GRACE)
+    return stage_outcome(outcome, deadline.budget)
+
+
+def stage_outcome(outcome: Outcome[StageOutcome], budget_s: float) -> StageOutcome:
+    """What the supervisor saw, as the stage's verdict."""
+    budget = f"{budget_s:.2f} s"
+    if outcome.verdict is Verdict.COMPLETED and outcome.result is not None:
+        return outcome.result
+    if outcome.verdict in (Verdict.COMPLETED, Verdict.FAILED):
+        exc = outcome.exception
+        if exc is None or isinstance(exc, asyncio.CancelledError):
+            return StageOutcome(StageStatus.FAILED,
+                                StageError(ErrorKind.INTERNAL, "stage cancelled"))
+        # A bug or an unclassified OS error: keep the run going and say what it was.
+        return StageOutcome(
+            StageStatus.FAILED,
+            StageError(ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}",
+                       {"exception": type(exc).__name__}),
+        )
+    if outcome.verdict is Verdict.TIMED_OUT:
         return StageOutcome(
             StageStatus.TIMEOUT,
             StageError(ErrorKind.TIMEOUT, f"timed out after {budget} (stage cancelled)"),
         )
-    where = _where(task)
+    where = outcome.where or "an unknown place"
     return StageOutcome(
         StageStatus.TIMEOUT,
         StageError(
             ErrorKind.TIMEOUT,
             f"timed out after {budget}; cancellation ignored; abandoned at {where}",
-            {"cancellation_ignored": True, "abandoned_at": where},
+            {"cancellation_ignored": True, "abandoned_at": where,
+             "stack": list(outcome.stack)},
         ),
     )
 
@@ -180,28 +260,6 @@ async def _hold(config: ProbeConfig, state: ProbeState, tracer: Tracer,
                 else f"{type(task.exception()).__name__}: {task.exception()}"}
     tracer.event("hold finished")
     return replace(last, details={**last.details, "hold": hold})
-
-
-def _outcome_of(task: asyncio.Task[StageOutcome]) -> StageOutcome:
-    if task.cancelled():
-        return StageOutcome(StageStatus.FAILED, StageError(ErrorKind.INTERNAL, "stage cancelled"))
-    exc = task.exception()
-    if exc is None:
-        return task.result()
-    # A bug or an unclassified OS error: keep the run going and say what it was.
-    return StageOutcome(
-        StageStatus.FAILED,
-        StageError(ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}",
-                   {"exception": type(exc).__name__}),
-    )
-
-
-def _where(task: asyncio.Task[StageOutcome]) -> str:
-    frames = task.get_stack()
-    if not frames:
-        return "unknown"
-    frame = frames[-1]
-    return f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}"
 
 
 async def _close_quietly(state: ProbeState) -> None:

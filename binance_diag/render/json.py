@@ -40,6 +40,10 @@ def report_to_dict(report: ProbeReport) -> dict[str, Any]:
         "failed_stage": failed.name.value if failed else None,
         "stages": [_stage(s) for s in report.stages],
         "loop": {
+            "monitored": report.loop.monitored,
+            "interval_ms": report.loop.interval_ms,
+            "threshold_ms": report.loop.threshold_ms,
+            "heartbeats": report.loop.heartbeats,
             "max_lag_ms": report.loop.max_lag_ms,
             "p99_lag_ms": report.loop.p99_lag_ms,
             "blockages": [_blockage(b) for b in report.loop.blockages],
@@ -69,6 +73,7 @@ def _stage(stage: StageResult) -> dict[str, Any]:
         "status": stage.status.value,
         "started_at": timestamp(stage.started_at),
         "duration_ms": stage.duration_ms,
+        "loop_blocked_ms": stage.loop_blocked_ms,
         "timeout_s": stage.timeout_s,
         "error": error,
         "details": dict(stage.details),
@@ -81,6 +86,9 @@ def _blockage(blockage: Blockage) -> dict[str, Any]:
         "duration_ms": blockage.duration_ms,
         "stage": blockage.stage.value if blockage.stage else None,
         "stack": list(blockage.stack),
+        "where": blockage.where,
+        "trap": blockage.trap,
+        "hint": blockage.hint,
     }
 
 

@@ -3,11 +3,17 @@
 A `Tracer` listener (probe/base.py). Used only when stderr is a terminal; `stop()` (or the
 `with` block's end) leaves a final, static frame, so nothing is left spinning after a timeout,
 an error or Ctrl-C.
+
+The display must not lie when the event loop is blocked: rich's `Live` redraws from its own
+thread, so the spinner keeps turning, and `loop_lag` (the watchdog's current blockage) puts
+"event loop blocked 1.2 s" beside the running stage so a frozen stage is not mistaken for a
+slow network.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -35,8 +41,10 @@ class _Row:
 class StageProgress:
     """Feed it (stage, event, duration_ms) from the runner; it keeps a Live display current."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console,
+                 loop_lag: Callable[[], float | None] | None = None) -> None:
         self.console = console
+        self.loop_lag = loop_lag
         self.rows: list[_Row] = []
         self._lock = threading.Lock()
         self._live = Live(console=console, get_renderable=self.renderable,
@@ -64,7 +72,10 @@ class StageProgress:
         for row in rows:
             label = STAGE_ACTIONS[row.stage][0].upper() + STAGE_ACTIONS[row.stage][1:]
             if row.state == "start":
-                grid.add_row(self._spinner, label, Text("…", style="dim"))
+                lag = self.loop_lag() if self.loop_lag is not None else None
+                note = Text(f"event loop blocked {format_ms(lag)}", style="bold yellow") \
+                    if lag is not None else Text("…", style="dim")
+                grid.add_row(self._spinner, label, note)
                 continue
             mark, style = DONE_MARKS.get(row.state, ("❌", "red"))
             took = format_ms(row.duration_ms) if row.duration_ms is not None else ""

@@ -130,18 +130,22 @@ def _over_threshold(report: ProbeReport, stage: StageResult) -> str:
     return f" — {mark} over `--{level} {stage.name.value}={limit:g}`"
 
 
+STACK_LINES = 3
+"""Innermost frames shown per blockage (the JSON report keeps them all)."""
+
+
 def _loop(report: ProbeReport) -> list[str]:
     loop = report.loop
     lines = []
     if not loop_measured(loop):
         lines.append("Not measured: no event-loop watchdog was attached to this run.")
-    elif loop.blockages:
-        lines.append(f"Running, but blocked {len(loop.blockages)} time(s) — max lag "
-                     f"{format_ms(loop.max_lag_ms)}:")
-        lines += [f"{blockage_line(b)}" for b in loop.blockages]
     else:
-        lines.append(f"Running: yes — max lag {format_ms(loop.max_lag_ms)}, p99 "
-                     f"{format_ms(loop.p99_lag_ms)}, no blockage recorded.")
+        lines.append(_loop_running(report))
+        for blockage in loop.blockages:
+            lines.append(blockage_line(blockage))
+            lines += [f"  ↳ {code(frame)}" for frame in blockage.stack[-STACK_LINES:]]
+            if blockage.hint:
+                lines.append(f"  ↳ known trap: {blockage.hint}")
     if loop.deadline_enforced_by_watchdog:
         lines.append("**The watchdog enforced the deadline**: the timeout could not fire "
                      "inside the event loop.")
@@ -149,6 +153,22 @@ def _loop(report: ProbeReport) -> list[str]:
         if stage.status is StageStatus.TIMEOUT:
             lines.append(timeout_timing(stage))
     return lines
+
+
+def _loop_running(report: ProbeReport) -> str:
+    """The seed's question first: was the loop running at all, and how late did it run."""
+    loop = report.loop
+    watched = (f" (heartbeat every {format_ms(loop.interval_ms)}, blockage over "
+               f"{format_ms(loop.threshold_ms)})"
+               if loop.interval_ms is not None and loop.threshold_ms is not None else "")
+    lag = f"max lag {format_ms(loop.max_lag_ms)}, p99 {format_ms(loop.p99_lag_ms)}"
+    if loop.deadline_enforced_by_watchdog and report.failed_stage is not None and \
+            report.failed_stage.error is not None and \
+            report.failed_stage.error.extra.get("cause") == "loop_blocked":
+        return f"Running: **no — blocked when the run was ended**; {lag}{watched}."
+    if loop.blockages:
+        return (f"Running: yes, but blocked {len(loop.blockages)} time(s); {lag}{watched}:")
+    return f"Running: yes; {lag}, no blockage recorded{watched}."
 
 
 def timeline_rows(report: ProbeReport) -> list[TimelineRow]:

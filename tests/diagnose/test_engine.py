@@ -153,3 +153,44 @@ def test_a_quiet_held_stream_is_not_a_stall() -> None:
     first = report.stage(StageName.FIRST_MESSAGE)
     assert first is not None
     assert "held 60 s: 6 events (0.1/s), largest gap 30.00 s" in stage_line(first)
+
+
+def loop_blocked_tls_timeout(blocked_ms: float, cause: str | None = None) -> ProbeReport:
+    """The seed's TLS timeout, but the probe's own loop was blocked for `blocked_ms` of it."""
+    import dataclasses
+
+    from binance_diag.probe.runner import mark_blocked_time
+
+    stalled = make_report(fail=TLS, kind=ErrorKind.TIMEOUT, timeouts={TLS: 1.0},
+                          extra={"cause": cause} if cause else {}, diagnosed=False)
+    tls = stalled.stage(TLS)
+    assert tls is not None and tls.started_at is not None
+    loop = LoopStats(blocked_ms, 1.0, (Blockage(tls.started_at, blocked_ms, TLS,
+                                                ("/srv/bot/feed.py:88 in refit",)),),
+                     monitored=True)
+    blocked = dataclasses.replace(stalled, loop=loop,
+                                  stages=mark_blocked_time(stalled.stages, loop))
+    return diagnose_report(blocked)
+
+
+def test_a_timeout_the_blocked_loop_caused_is_not_blamed_on_the_network() -> None:
+    report = loop_blocked_tls_timeout(900.0)
+    ids = [f.id for f in report.findings]
+    assert ids[0] == "loop.blocked_during_timeout"
+    assert "tls.handshake_timeout" not in ids
+    assert any("says nothing about the network" in line for line in report.analysis)
+    assert not any("SNI" in line for line in report.analysis)
+    assert exit_code_for(report) is ExitCode.CRITICAL
+
+
+def test_a_short_blockage_leaves_the_network_verdict_standing() -> None:
+    report = loop_blocked_tls_timeout(150.0)
+    ids = [f.id for f in report.findings]
+    assert "tls.handshake_timeout" in ids
+    assert "loop.blocked_during_timeout" in ids
+    assert not any("says nothing about the network" in line for line in report.analysis)
+
+
+def test_the_watchdogs_verdict_of_a_blocked_loop_is_enough() -> None:
+    report = loop_blocked_tls_timeout(150.0, cause="loop_blocked")
+    assert "tls.handshake_timeout" not in [f.id for f in report.findings]

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from ...model import Blame, Blockage, ErrorKind, Severity, StageName, StageStatus
 from ...timing import format_ms
-from ..describe import LATE_MS, blockage_line, code, crossed_threshold, seconds
+from ..describe import LATE_MS, blockage_line, code, crossed_threshold, network_ms, seconds
 from ..facts import Facts
 from ..rule import Action, Rule, Scope, Subject
 from .common import ATTACH, PROBE, extra
@@ -112,14 +112,14 @@ def slow_reason(facts: Facts, subject: Subject) -> str:
     """Why a passed stage counts as slow, or "" when it does not."""
     if subject is None or subject.status is not StageStatus.OK or subject.duration_ms is None:
         return ""
-    took = subject.duration_ms
+    took = network_ms(subject) or 0.0  # a blocked loop is loop.blocked's, not the network's
     if took >= NEAR_TIMEOUT * subject.timeout_s * 1000:
         share = took / (subject.timeout_s * 1000)
         return (f"{format_ms(took)}, {share:.0%} of its {seconds(subject.timeout_s)} "
                 "timeout")
     if subject.name not in CONNECTION_STAGES or took < SLOW_FLOOR_MS:
         return ""
-    others = [s.duration_ms for s in facts.report.stages
+    others = [network_ms(s) or 0.0 for s in facts.report.stages
               if s is not subject and s.name in CONNECTION_STAGES
               and s.status is StageStatus.OK and s.duration_ms is not None]
     if not others:
@@ -214,6 +214,18 @@ PRECEDING = (
         when=blocked_during_timeout, evidence=loop_lines, values=loop_values,
         actions=(OFF_THE_LOOP, DEBUG_MODE, LOOPWATCH),
     ),
+    Rule(
+        "runtime.cancellation_ignored", Scope.STAGE, CRITICAL, Blame.LOCAL,
+        title="{stage_label} ignored its cancellation and was abandoned",
+        meaning="A stage that timed out did not stop when cancelled (code that swallows "
+                "`CancelledError`, or a blocking call): the runner abandoned it.",
+        hypothesis="After its timeout the {stage_label} task was cancelled and kept running "
+                   "(abandoned at {abandoned_at}): code on that path swallows "
+                   "`CancelledError` or blocks, which is how timeouts fail to fire in bots.",
+        when=cancellation_ignored, evidence=timing_lines, values=timing_values,
+        actions=(Action("Never catch `CancelledError` (or bare `except:` / "
+                        "`except BaseException`) without re-raising it"), OFF_THE_LOOP),
+    ),
 )
 
 FAILURES = (
@@ -242,18 +254,6 @@ FAILURES = (
 )
 
 FOLLOWING = (
-    Rule(
-        "runtime.cancellation_ignored", Scope.STAGE, CRITICAL, Blame.LOCAL,
-        title="{stage_label} ignored its cancellation and was abandoned",
-        meaning="A stage that timed out did not stop when cancelled (code that swallows "
-                "`CancelledError`, or a blocking call): the runner abandoned it.",
-        hypothesis="After its timeout the {stage_label} task was cancelled and kept running "
-                   "(abandoned at {abandoned_at}): code on that path swallows "
-                   "`CancelledError` or blocks, which is how timeouts fail to fire in bots.",
-        when=cancellation_ignored, evidence=timing_lines, values=timing_values,
-        actions=(Action("Never catch `CancelledError` (or bare `except:` / "
-                        "`except BaseException`) without re-raising it"), OFF_THE_LOOP),
-    ),
     Rule(
         "threshold.critical", Scope.STAGE, CRITICAL, Blame.NETWORK,
         title="{stage_label} took {took}, over the critical threshold {limit}",

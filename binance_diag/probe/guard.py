@@ -1,0 +1,196 @@
+"""The probe under watch: the loop watchdog, a hard deadline per stage, a last-resort backstop.
+
+Theory of operation: the runner supervises its stages from inside the event loop, which is
+enough until the loop itself stops running (a blocking call) - then no timeout can fire. The
+guard covers that from other threads. It listens to the tracer: when a stage starts, the
+watchdog learns which stage to blame for a blockage and a `HardDeadline` is armed for the
+stage's timeout plus `grace`; when the stage ends in time, the deadline stands down. If it
+fires, the guard builds the report from what the run knows (`ProbeProgress`), with the stuck
+stage marked as a timeout whose timer could not fire, the loop thread's stack, and the
+watchdog's figures, and hands it to `on_expiry`, which publishes it and ends the process.
+
+Behind that, a `Backstop` (faulthandler, a C thread) ends the process at the whole run's
+budget plus a margin even if a C call holds the GIL and no Python thread can run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+from ..config import ConfigError, ProbeConfig
+from ..hard_deadline import Backstop, DeadlineExpiry, ExpiryCause, HardDeadline
+from ..model import (
+    ErrorKind,
+    LoopStats,
+    ProbeReport,
+    StageError,
+    StageName,
+    StageResult,
+    StageStatus,
+)
+from ..timing import format_ms, utc_now
+from ..watchdog import LoopWatchdog
+from .base import Tracer
+from .runner import CANCEL_GRACE, SUPERVISION_MARGIN, ProbeProgress, build_report
+
+DEFAULT_INTERVAL = 0.05
+DEFAULT_THRESHOLD = 0.1
+DEFAULT_GRACE = 0.5
+"""How long past its timeout a stage may run before the watchdog ends the run."""
+BACKSTOP_MARGIN = 2.0
+"""Seconds past the whole run's budget (grace included) before faulthandler kills it."""
+REPORT_ALLOWANCE = 1.0
+"""Seconds the budget keeps for closing the connection and writing the report."""
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    """`--loop-interval`, `--loop-threshold` (seconds here) and the hard deadlines' grace."""
+
+    interval: float = DEFAULT_INTERVAL
+    threshold: float = DEFAULT_THRESHOLD
+    grace: float = DEFAULT_GRACE
+
+
+DEFAULT_SETTINGS = GuardSettings()
+MAX_MS = 60_000.0
+
+
+def guard_settings(interval_ms: float | None = None, threshold_ms: float | None = None,
+                   grace_ms: float | None = None) -> GuardSettings:
+    """Settings from the CLI's milliseconds; ConfigError (exit 3) for nonsense."""
+    values = {}
+    for flag, value, default in (("--loop-interval", interval_ms, DEFAULT_INTERVAL),
+                                 ("--loop-threshold", threshold_ms, DEFAULT_THRESHOLD),
+                                 ("--deadline-grace", grace_ms, DEFAULT_GRACE)):
+        if value is not None and not 1 <= value <= MAX_MS:
+            raise ConfigError(f"{flag} must be between 1 and {MAX_MS:g} ms, got {value:g}")
+        values[flag] = default if value is None else value / 1000
+    return GuardSettings(values["--loop-interval"], values["--loop-threshold"],
+                         values["--deadline-grace"])
+
+
+def run_budget(config: ProbeConfig, grace: float = DEFAULT_GRACE) -> float:
+    """Seconds the whole probe may take: every stage's timeout and supervision, the hold,
+    one grace, and time to report. Nothing the network does makes a run longer."""
+    timeouts = config.timeouts
+    stages = sum(timeouts.for_stage(name) + SUPERVISION_MARGIN + CANCEL_GRACE
+                 for name in StageName)
+    hold = (config.hold or 0.0) + SUPERVISION_MARGIN + CANCEL_GRACE
+    return stages + hold + grace + REPORT_ALLOWANCE
+
+
+class ProbeGuard:
+    """Watches one probe run; use as `with ProbeGuard(...):` around the event loop's run."""
+
+    def __init__(
+        self,
+        progress: ProbeProgress,
+        tracer: Tracer,
+        on_expiry: Callable[[ProbeReport], None],
+        settings: GuardSettings = DEFAULT_SETTINGS,
+    ) -> None:
+        self.progress = progress
+        self.tracer = tracer
+        self.on_expiry = on_expiry
+        self.settings = settings
+        self.watchdog = LoopWatchdog(settings.threshold, settings.interval, logger=None)
+        self.backstop = Backstop(run_budget(progress.config, settings.grace) + BACKSTOP_MARGIN)
+        self._deadline: HardDeadline | None = None
+        self._lock = threading.Lock()
+        tracer.listeners.insert(0, self.stage_changed)  # first: armed before others run
+
+    def __enter__(self) -> Self:
+        self.backstop.arm()
+        self.watchdog.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stand_down()
+        self.watchdog.stop()
+        self.backstop.disarm()
+
+    def stats(self) -> LoopStats:
+        return self.watchdog.stats()
+
+    def loop_lag_ms(self) -> float | None:
+        """How long the loop has been stuck right now, or None: for the live progress."""
+        current = self.watchdog.current_blockage()
+        return current.duration_ms if current is not None else None
+
+    def stage_changed(self, stage: StageName, event: str, duration_ms: float | None) -> None:
+        """Tracer listener, called on the loop thread as stages start and end."""
+        if event != "start":
+            self._stand_down()
+            self.watchdog.stage = None
+            return
+        if self.watchdog.loop is None:
+            self.watchdog.attach()  # from inside the loop: the heartbeat starts at once
+        self.watchdog.stage = stage
+        deadline = HardDeadline(
+            self.progress.config.timeouts.for_stage(stage), self._expired,
+            grace=self.settings.grace, label=stage, watchdog=self.watchdog,
+        )
+        with self._lock:
+            self._deadline = deadline
+        deadline.start()
+
+    def _stand_down(self) -> None:
+        with self._lock:
+            deadline, self._deadline = self._deadline, None
+        if deadline is not None:
+            deadline.cancel()
+
+    def _expired(self, expiry: DeadlineExpiry) -> None:
+        """Deadline thread: the loop could not end the stage; report from here and exit."""
+        self.on_expiry(self.partial_report(expiry))
+
+    def partial_report(self, expiry: DeadlineExpiry) -> ProbeReport:
+        progress = self.progress
+        stage = progress.current or (expiry.label if isinstance(expiry.label, StageName)
+                                     else None)
+        stuck: list[StageResult] = []
+        if stage is not None and all(r.name is not stage for r in progress.results):
+            started = progress.current_started_at or utc_now()
+            elapsed_ms = (utc_now() - started).total_seconds() * 1000
+            stuck.append(StageResult(stage, StageStatus.TIMEOUT, expiry.timeout_s, started,
+                                     round(elapsed_ms, 3), expiry_error(expiry)))
+        self.tracer.event(f"watchdog: hard deadline ({expiry.timeout_s:g} s + "
+                          f"{expiry.grace_s:g} s grace) - {expiry.reason}")
+        return build_report(progress, self.tracer, self.stats(), stuck)
+
+
+def expiry_error(expiry: DeadlineExpiry) -> StageError:
+    """The stuck stage's error: a timeout whose timer could not fire, and why."""
+    budget = f"{expiry.timeout_s:.2f} s"
+    where = expiry.where or "an unknown place"
+    if expiry.cause is ExpiryCause.LOOP_BLOCKED:
+        why = f"the event loop was blocked at {where}"
+    elif expiry.cause is ExpiryCause.CANCELLATION_IGNORED:
+        why = f"the stage ignored its cancellation at {where}"
+    elif expiry.cause is ExpiryCause.LOOP_NOT_RUNNING:
+        why = "the event loop was not running"
+    else:
+        why = "the cause is unknown"
+    extra = {
+        "deadline_enforced_by_watchdog": True,
+        "cause": expiry.cause.value,
+        "where": expiry.where,
+        "stack": list(expiry.stack),
+        "hint": expiry.hint,
+        "blocked_for_ms": (round(expiry.blocked_for_s * 1000, 3)
+                           if expiry.blocked_for_s is not None else None),
+    }
+    return StageError(ErrorKind.TIMEOUT,
+                      f"timed out after {budget}; the timeout could not fire: {why}; "
+                      f"the watchdog ended the run {format_ms(expiry.grace_s * 1000)} later",
+                      extra)

@@ -1,0 +1,52 @@
+"""A probe whose own event loop gets blocked, run as a subprocess by test_guard.py.
+
+`python -m tests.probe.blocking_probe MODE FORMAT STAGE` probes a healthy simulated Binance
+with `binance_diag.app.run_probe_command`, as `binance-diag probe` does, while a tracer
+listener blocks the loop when STAGE starts. The hard deadline must end the process (exit 2)
+and print a FORMAT report; the lines named in the report are the ones marked below.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from binance_diag.app import run_probe_command
+from binance_diag.config import Timeouts
+from binance_diag.model import StageName
+from binance_diag.probe.base import Tracer
+from binance_diag.simulate.scenario import probe_config, start_fault
+
+BUDGET = 0.5
+FOREVER = 30.0
+
+
+def sleep_forever() -> None:
+    time.sleep(FOREVER)  # BLOCKING LINE: sleep
+
+
+def spin_forever() -> None:
+    end = time.monotonic() + FOREVER
+    while time.monotonic() < end:  # BLOCKING LINE: spin
+        pass
+
+
+def main(mode: str, output_format: str, stage: str) -> int:
+    block = {"sleep": sleep_forever, "spin": spin_forever}[mode]
+    blocked_stage = StageName(stage)
+
+    def listener(name: StageName, event: str, duration_ms: float | None) -> None:
+        if name is blocked_stage and event == "start":
+            block()
+
+    tracer = Tracer(listeners=[listener])
+    timeouts = Timeouts(dns=BUDGET, proxy=BUDGET, tcp=BUDGET, tls=BUDGET, ws_upgrade=BUDGET,
+                        first_message=BUDGET)
+    with start_fault("healthy") as scenario:
+        config = probe_config(scenario, timeouts)
+        code = run_probe_command(config, output_format, None, "blocking_probe", tracer=tracer)
+    return int(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))
