@@ -72,4 +72,7 @@ def main() -> None:
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - contract: a one-line message, exit 3
         _fail(f"internal error: {type(exc).__name__}: {exc}")
-    sys.exit(code if isinstance(code, int) else 0)
+    from .supervise import exit_process
+
+    # Never hang on the way out: abandoned tasks or stuck threads get os._exit (flushed).
+    exit_process(code if isinstance(code, int) else 0)

@@ -43,3 +43,22 @@ def test_a_stage_still_running_at_stop_is_not_left_spinning() -> None:
     frame = final_frame(progress)
     assert "interrupted" in frame
     assert not set(SPINNER_FRAMES) & set(frame)
+
+
+def test_a_running_stage_shows_the_loop_blockage_and_keeps_spinning() -> None:
+    """The spinner is drawn by rich's own refresh thread: a blocked loop cannot freeze it."""
+    import time
+
+    lag: list[float | None] = [None]
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=80)
+    progress = StageProgress(console, loop_lag=lambda: lag[0])
+    progress.start()
+    progress(StageName.TLS, "start", None)
+    assert "event loop blocked" not in final_frame(progress)
+    lag[0] = 1234.0
+    assert "event loop blocked 1.23 s" in final_frame(progress)
+    before = len(out.getvalue())
+    time.sleep(0.3)  # this thread is "the blocked loop": only the refresh thread draws
+    assert len(out.getvalue()) > before, "the display kept refreshing"
+    progress.stop()
