@@ -61,6 +61,9 @@ DEFAULT_MESSAGE_TIMEOUT = 10.0
 MAX_TIMEOUT = 3600.0
 USER_AGENT_PRODUCT = "binance-diag"
 
+HOSTS_FILE = Path("/etc/hosts")
+"""What getaddrinfo reads before DNS; dnspython does not, so the `dns` stage reports it."""
+
 _SYMBOL_RE = re.compile(r"[A-Za-z0-9]{2,20}")
 
 
@@ -113,6 +116,8 @@ class ProbeConfig:
     """IP versions to connect over (`-4` / `-6`); empty means every family resolved."""
     proxy: ProxyChoice | None = None
     """The proxy decision (`--proxy`, `--no-proxy` or the environment); None: not looked at."""
+    hosts_file: Path = HOSTS_FILE
+    """Where the `dns` stage looks for entries that override DNS for ordinary clients."""
 
 
 def parse_symbols(symbols: Iterable[str]) -> tuple[str, ...]:
@@ -161,6 +166,31 @@ def resolve_endpoint(endpoint: str) -> tuple[str, str]:
     if port == 0:
         raise ConfigError(f"invalid endpoint {endpoint!r}: port 0")
     return "custom", endpoint.rstrip("/")
+
+
+ALL_ENDPOINTS = "all"
+"""`--endpoint all`: every preset, probed side by side."""
+
+
+def parse_endpoints(values: Iterable[str]) -> tuple[str, ...]:
+    """Split repeated / comma-separated `--endpoint` values; `all` means every preset.
+
+    Duplicates go (probing one URL twice says nothing more and costs Binance a connection);
+    each entry is validated as a preset or a ws:// / wss:// URL.
+    """
+    result: list[str] = []
+    for value in values:
+        for entry in (e.strip() for e in value.split(",")):
+            if not entry:
+                continue
+            expanded = list(ENDPOINTS) if entry == ALL_ENDPOINTS else [entry]
+            for endpoint in expanded:
+                resolve_endpoint(endpoint)
+                if endpoint not in result:
+                    result.append(endpoint)
+    if not result:
+        raise ConfigError("--endpoint is empty: give a preset, a URL, or all")
+    return tuple(result)
 
 
 def build_target(symbols: Sequence[str], stream: str, endpoint: str) -> Target:

@@ -14,8 +14,10 @@ def probe(
     symbols: Annotated[list[str], typer.Argument(help="Symbols, e.g. BTCUSDT ETHUSDT.")],
     stream: Annotated[str, typer.Option(help="Stream type.")] = "aggTrade",
     endpoint: Annotated[
-        str, typer.Option(help="Preset name (see `endpoints`) or a ws:// / wss:// base URL.")
-    ] = "spot",
+        list[str] | None,
+        typer.Option(help="Preset name (see `endpoints`) or a ws:// / wss:// base URL; several "
+                     "(repeated or comma-separated) or `all` probe them side by side."),
+    ] = None,
     resolver: Annotated[
         list[str] | None,
         typer.Option("--resolver", help="DNS server IP[:PORT] to use instead of the system's."),
@@ -96,6 +98,7 @@ def probe(
         build_target,
         build_timeouts,
         parse_ca_bundle,
+        parse_endpoints,
         parse_families,
         parse_nameserver,
         parse_resolve,
@@ -103,7 +106,8 @@ def probe(
     )
     from ..proxies import select_proxy
 
-    target = build_target(symbols, stream, endpoint)
+    endpoints = parse_endpoints(endpoint or ["spot"])
+    target = build_target(symbols, stream, endpoints[0])
     config = ProbeConfig(
         target=target,
         timeouts=build_timeouts(
@@ -121,6 +125,16 @@ def probe(
     from ..diagnose.thresholds import parse_thresholds
 
     thresholds = parse_thresholds(warn or (), crit or ())
+    if len(endpoints) > 1:
+        from dataclasses import replace
+
+        from ..matrix_command import run_matrix_command
+
+        targets = [build_target(symbols, stream, e) for e in endpoints]
+        configs = [replace(config, target=t, proxy=select_proxy(
+            t.host, t.port, t.secure, os.environ, proxy, no_proxy)) for t in targets]
+        raise typer.Exit(int(run_matrix_command(configs, output_format.value, output,
+                                                command_line(), thresholds)))
     from ..app import run_probe_command
     from ..probe.guard import guard_settings
 

@@ -18,13 +18,11 @@ import dns.nameserver
 import dns.rdatatype
 import dns.resolver
 
-from ..config import Nameserver, ProbeConfig
+from ..config import HOSTS_FILE, Nameserver, ProbeConfig
 from ..dnscheck import compare_answers, suspicious_addresses
 from ..model import JSON, ErrorKind
 from ..timing import Deadline
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
-
-HOSTS_FILE = Path("/etc/hosts")
 
 # Failures ranked by how much they say: a definite "no such name" beats a timeout.
 _PRECEDENCE = (
@@ -39,9 +37,10 @@ _PRECEDENCE = (
 
 async def resolve_addresses(
     config: ProbeConfig, state: ProbeState, tracer: Tracer, deadline: Deadline,
-    hosts_file: Path = HOSTS_FILE,
+    hosts_file: Path | None = None,
 ) -> StageOutcome:
     host, port = config.target.host, config.target.port
+    hosts_file = hosts_file or config.hosts_file
     hosts_entries = hosts_file_entries(host, hosts_file)
     common: dict[str, JSON] = {"host": host}
     if hosts_entries:

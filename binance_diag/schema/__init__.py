@@ -1,4 +1,4 @@
-"""The published JSON Schema of the report (`--format json`)."""
+"""The published JSON Schemas: the report (`--format json`) and the endpoint matrix."""
 
 from __future__ import annotations
 
@@ -7,9 +7,19 @@ from importlib import resources
 from typing import Any
 
 PROBE_SCHEMA_FILE = "probe-1.schema.json"
+MATRIX_SCHEMA_FILE = "matrix-1.schema.json"
+
+
+def _load(name: str) -> dict[str, Any]:
+    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 def load_probe_schema() -> dict[str, Any]:
-    text = resources.files(__package__).joinpath(PROBE_SCHEMA_FILE).read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
+    return _load(PROBE_SCHEMA_FILE)
+
+
+def load_matrix_schema() -> dict[str, Any]:
+    """The matrix document's schema; its `reports` refer to the probe schema by `$id`."""
+    return _load(MATRIX_SCHEMA_FILE)

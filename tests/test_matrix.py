@@ -1,0 +1,207 @@
+"""The endpoint matrix without I/O: `--endpoint` parsing, the verdict rules, every format."""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from binance_diag.config import ENDPOINTS, ConfigError, parse_endpoints
+from binance_diag.exitcodes import ExitCode
+from binance_diag.matrix import base_url, build_matrix, label, path_prefix
+from binance_diag.matrix_command import MAX_ENDPOINTS, check_matrix_size
+from binance_diag.model import ErrorKind, OverallStatus, ProbeReport, StageName
+from binance_diag.render.base import FORMATTERS
+from binance_diag.render.matrix import RENDERERS, render_matrix, show_matrix
+from tests.matrix_check import validated_matrix
+from tests.reports import make_report
+
+TCP, DNS, UPGRADE = StageName.TCP, StageName.DNS, StageName.WS_UPGRADE
+
+
+def ok(endpoint: str) -> ProbeReport:
+    return make_report(endpoint=endpoint)
+
+
+def failing(endpoint: str, stage: StageName, kind: ErrorKind = ErrorKind.TIMEOUT
+            ) -> ProbeReport:
+    return make_report(endpoint=endpoint, fail=stage, kind=kind)
+
+
+def test_all_expands_to_every_preset_in_order() -> None:
+    assert parse_endpoints(["all"]) == tuple(ENDPOINTS)
+
+
+def test_endpoints_split_on_commas_and_repeats_without_duplicates() -> None:
+    url = "wss://stream.binance.com:443"
+    assert parse_endpoints(["spot, usdm", url, "spot"]) == ("spot", "usdm", url)
+    assert parse_endpoints(["all,spot"]) == tuple(ENDPOINTS)
+
+
+@pytest.mark.parametrize("values", [[""], [","], ["spot,http://x"], ["nosuchpreset"]])
+def test_bad_endpoint_lists(values: list[str]) -> None:
+    with pytest.raises(ConfigError):
+        parse_endpoints(values)
+
+
+def test_matrix_size_is_bounded() -> None:
+    check_matrix_size(MAX_ENDPOINTS)
+    with pytest.raises(ConfigError, match="300 connection attempts"):
+        check_matrix_size(MAX_ENDPOINTS + 1)
+
+
+def test_base_url_spells_the_port_and_keeps_the_path_prefix() -> None:
+    usdm = ok("usdm").target
+    assert base_url(usdm) == "wss://fstream.binance.com:443/market"
+    assert path_prefix(usdm) == "/market"
+    assert label(usdm) == "usdm"
+    custom = make_report(endpoint="ws://127.0.0.1:8080", symbols=("BTCUSDT", "ETHUSDT")).target
+    assert base_url(custom) == label(custom) == "ws://127.0.0.1:8080"
+
+
+def test_filtered_port_with_a_working_alternative_on_the_same_host() -> None:
+    matrix = build_matrix([failing("spot", TCP), ok("spot-443"), ok("data-stream"),
+                           failing("us", TCP)])
+    verdict = matrix.verdict
+    assert verdict.text == ("port 9443 is filtered here (spot, us); "
+                            "wss://stream.binance.com:443 works")
+    assert verdict.exit_code is ExitCode.WARNING
+    assert verdict.status is OverallStatus.DEGRADED
+    assert verdict.working == ("spot-443", "data-stream")
+    assert verdict.failing == ("spot", "us")
+
+
+def test_dns_failure_is_blamed_on_the_host_never_the_port() -> None:
+    matrix = build_matrix([ok("spot-443"), failing("data-stream", DNS, ErrorKind.NXDOMAIN)])
+    assert matrix.verdict.text == ("data-stream.binance.vision does not resolve (nxdomain) "
+                                   "(data-stream); wss://stream.binance.com:443 works")
+
+
+def test_path_difference_explains_an_upgrade_failure() -> None:
+    matrix = build_matrix([ok("wss://fstream.binance.com/market"),
+                           failing("wss://fstream.binance.com", UPGRADE, ErrorKind.HTTP_STATUS)])
+    assert matrix.verdict.text == ("the path / fails at ws_upgrade (http_status); "
+                                   "wss://fstream.binance.com:443/market works")
+
+
+def test_two_failure_groups_are_explained_separately() -> None:
+    matrix = build_matrix([failing("spot", TCP), ok("spot-443"),
+                           failing("testnet", DNS, ErrorKind.NXDOMAIN)])
+    assert matrix.verdict.text == (
+        "port 9443 is filtered here (spot); stream.testnet.binance.vision does not resolve "
+        "(nxdomain) (testnet); wss://stream.binance.com:443 works")
+
+
+def test_nothing_distinguishes_the_failing_endpoint() -> None:
+    matrix = build_matrix([ok("spot"), failing("wss://stream.binance.com:9443/x", UPGRADE,
+                                               ErrorKind.HTTP_STATUS)])
+    # Same host and port; the path differs but "/x" vs "/" is what the rule names.
+    assert matrix.verdict.text.startswith("the path /x fails at ws_upgrade")
+    same = build_matrix([ok("spot-443"), failing("spot", StageName.TLS,
+                                                 ErrorKind.HANDSHAKE_FAILURE),
+                         ok("spot-443")])
+    assert same.verdict.text.startswith("port 9443 fails at tls (handshake_failure)")
+
+
+def test_every_endpoint_failing_the_same_way_is_not_the_endpoint() -> None:
+    matrix = build_matrix([failing(name, DNS, ErrorKind.TIMEOUT) for name in ENDPOINTS])
+    assert matrix.verdict.text == ("every endpoint fails at dns (timeout): "
+                                   "the problem is not the endpoint")
+    assert matrix.verdict.exit_code is ExitCode.CRITICAL
+    assert matrix.verdict.status is OverallStatus.FAILED
+
+
+def test_every_endpoint_failing_differently() -> None:
+    matrix = build_matrix([failing("spot", TCP), failing("usdm", DNS, ErrorKind.NXDOMAIN)])
+    assert matrix.verdict.text == ("no endpoint works: spot is filtered here; "
+                                   "usdm does not resolve (nxdomain)")
+    assert matrix.verdict.exit_code is ExitCode.CRITICAL
+
+
+def test_all_endpoints_work() -> None:
+    matrix = build_matrix([ok("spot"), ok("spot-443")])
+    assert matrix.verdict.text == "all endpoints work"
+    assert matrix.verdict.exit_code is ExitCode.OK
+    assert [c.text for c in matrix.rows[0].cells] == ["23.4", "41.2", "88.6", "45.3", "153"]
+
+
+def test_a_warning_on_a_working_endpoint_is_exit_1() -> None:
+    slow = make_report(endpoint="spot", durations={StageName.TLS: 2600.0})
+    matrix = build_matrix([slow, ok("spot-443")])
+    assert matrix.verdict.exit_code is ExitCode.WARNING, slow.findings[0]
+    assert matrix.verdict.text == "all endpoints work, with warnings for spot"
+
+
+def test_cells_show_error_kind_skipped_and_not_applicable() -> None:
+    matrix = build_matrix([failing("spot", TCP, ErrorKind.REFUSED),
+                           make_report(endpoint="ws://127.0.0.1:8080")])
+    assert [c.text for c in matrix.rows[0].cells] == ["23.4", "refused", "-", "-", "-"]
+    assert matrix.rows[1].cells[2].text == "n/a"
+    assert matrix.verdict.text == "port 9443 is refused here (spot); ws://127.0.0.1:8080 works"
+
+
+def test_every_format_has_a_matrix_renderer() -> None:
+    assert set(RENDERERS) == set(FORMATTERS)
+
+
+@pytest.fixture
+def mixed() -> list[ProbeReport]:
+    return [failing("spot", TCP), ok("spot-443")]
+
+
+def test_json_document_follows_the_schema(mixed: list[ProbeReport]) -> None:
+    document = validated_matrix(render_matrix(build_matrix(mixed), "json"))
+    assert document["schema"] == "binance-diag/matrix/1"
+    assert document["exit_code"] == 1
+    assert [e["endpoint"] for e in document["endpoints"]] == ["spot", "spot-443"]
+    assert document["endpoints"][0]["cells"]["tcp"]["error_kind"] == "timeout"
+    assert document["endpoints"][0]["root_cause"] == "tcp.port_blocked"
+    assert [r["schema"] for r in document["reports"]] == ["binance-diag/probe/1"] * 2
+
+
+def test_plain_text_and_markdown_show_matrix_verdict_and_root_causes(
+        mixed: list[ProbeReport]) -> None:
+    matrix = build_matrix(mixed)
+    text = render_matrix(matrix, "rich")
+    assert "endpoint  dns   tcp      tls   ws_upgrade  first_message  result" in text
+    assert f"Verdict: {matrix.verdict.text}" in text
+    assert "[tcp.port_blocked]" in text
+    markdown = render_matrix(matrix, "markdown")
+    assert "| `spot` | 23.4 | timeout | - | - | - | FAILS |" in markdown
+    assert "(`tcp.port_blocked`)" in markdown
+
+
+def test_junit_has_one_testsuite_per_endpoint(mixed: list[ProbeReport]) -> None:
+    root = ET.fromstring(render_matrix(build_matrix(mixed), "junit"))
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == [
+        "spot (wss://stream.binance.com:9443)", "spot-443 (wss://stream.binance.com:443)"]
+    assert root.get("tests") == "10" and root.get("errors") == "1"
+
+
+def test_nagios_state_is_the_matrix_exit_code(mixed: list[ProbeReport]) -> None:
+    line = render_matrix(build_matrix(mixed), "nagios")
+    assert line.startswith("BINANCE-DIAG WARNING: port 9443 is filtered here (spot); ")
+    assert line.count("\n") == 1
+    assert "'spot'=U;;;0;30000 'spot-443'=351.2ms;;;0;30000" in line
+    none = render_matrix(build_matrix([failing("spot", TCP), failing("us", TCP)]), "nagios")
+    assert none.startswith("BINANCE-DIAG CRITICAL: every endpoint fails at tcp (timeout)")
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_terminal_view_is_a_table_and_takes_brackets_literally() -> None:
+    matrix = build_matrix([failing("wss://[::1]:9443", TCP), ok("spot-443")])
+    screen = Terminal()
+    show_matrix(matrix, screen)
+    text = screen.getvalue()
+    assert "┃" in text and "\x1b[" in text
+    assert "wss://[::1]:9443" in text
+    assert "port 9443 is filtered here; wss://stream.binance.com:443 works" in text
+    pipe = io.StringIO()
+    show_matrix(matrix, pipe)
+    assert pipe.getvalue() == render_matrix(matrix, "rich")
