@@ -89,7 +89,7 @@ def run_demo(fault_name: str, output_format: str, output: Path | None,
     timeouts = demo_timeouts(timeout)
     with start_fault(fault.name, options=demo_options(fault, timeouts)) as scenario:
         config = probe_config(scenario, timeouts, DEMO_SYMBOLS)
-        print(f"binance-diag demo: simulated {fault.name} ({fault.description}) on "
+        print(f"binance-diag demo: {fault.name} - {fault.description}; simulated on "
               f"{scenario.address}, offline; probing with {timeouts.tls:g} s per stage, as "
               f"{shlex.join(['binance-diag', 'probe', *DEMO_SYMBOLS, *scenario.cli_args])}",
               file=stderr, flush=True)

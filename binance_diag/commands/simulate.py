@@ -26,14 +26,16 @@ def simulate(
     symbols: Annotated[
         list[str] | None,
         typer.Option("--symbols", help="Symbols that trade, e.g. BTCUSDT,ETHUSDT (others "
-                     "stay silent, like Binance); the first goes in the probe line."),
+                     "stay silent, like Binance); all go in the printed probe line."),
     ] = None,
     delay: Annotated[
-        float | None, typer.Option("--delay", help="slow-first-message: delay in ms.")
+        float | None, typer.Option("--delay", help="slow-first-message: ms before the "
+                                   "first event (default 1000).")
     ] = None,
     after: Annotated[
         int | None,
-        typer.Option("--after", help="stall-after / server-shutdown: messages sent first."),
+        typer.Option("--after", help="stall-after / server-shutdown: events per stream "
+                     "sent first (default 3 / 0)."),
     ] = None,
     ping_interval: Annotated[
         float | None,
@@ -42,13 +44,15 @@ def simulate(
     ] = None,
     trickle_interval: Annotated[
         float | None,
-        typer.Option("--trickle-interval", help="trickle: seconds between two bytes."),
+        typer.Option("--trickle-interval", help="trickle: seconds between two bytes "
+                     "(default 1)."),
     ] = None,
     no_tls: Annotated[
         bool, typer.Option("--no-tls", help="Serve ws:// instead of wss://.")
     ] = False,
     dns: Annotated[
-        bool, typer.Option("--dns", help="Also serve DNS (UDP) answering the Binance host.")
+        bool, typer.Option("--dns", help="Also serve DNS (UDP) answering the Binance host "
+                           "names.")
     ] = False,
     cert: Annotated[
         Path | None, typer.Option("--cert", help="Serve this certificate (PEM) instead of one "
@@ -62,7 +66,7 @@ def simulate(
         bool, typer.Option("--allow-external", help="Allow a non-loopback --host.")
     ] = False,
 ) -> None:
-    """Serve a fake Binance stream endpoint with one named fault, until Ctrl-C."""
+    """Serve a fake Binance stream endpoint with one named fault, until Ctrl-C (exit 0)."""
     if list_faults:
         from ..simulate.catalogue import catalogue_lines
 

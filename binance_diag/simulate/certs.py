@@ -17,18 +17,18 @@ from typing import Protocol
 
 import trustme
 
-DEFAULT_HOSTNAMES = (
+BINANCE_HOSTNAMES = (
     "stream.binance.com",
     "fstream.binance.com",
     "dstream.binance.com",
     "data-stream.binance.vision",
     "stream.testnet.binance.vision",
     "stream.binance.us",
-    "localhost",
-    "127.0.0.1",
-    "::1",
 )
-"""Names a valid leaf covers: every endpoint preset's host, and loopback."""
+"""Every endpoint preset's host: what the simulated DNS answers and a valid leaf covers."""
+DEFAULT_HOSTNAMES = (*BINANCE_HOSTNAMES, "localhost", "127.0.0.1", "::1")
+"""Names a valid leaf covers: the Binance hosts, and loopback (a client may connect to
+127.0.0.1 and verify the certificate against that address)."""
 
 WRONG_HOSTNAME = "example.invalid"
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import ProbeConfig, Timeouts, build_target, parse_nameserver, parse_resolve
-from .certs import CertificateAuthority, CertificateFiles
+from .certs import BINANCE_HOSTNAMES, DEFAULT_HOSTNAMES, CertificateAuthority, CertificateFiles
 from .dns_server import DnsMode, DnsServer
 from .faults import Fault, get_fault
 from .peer import LOOPBACK_V4, LOOPBACK_V6, check_loopback
@@ -100,11 +100,12 @@ def start_fault(
 ) -> Iterator[Scenario]:
     """Start the peers for fault `name` (KeyError if unknown) and stop them on exit.
 
-    `dns=True` adds a DNS server answering `hostname` with `host`, and the scenario gives
-    `--resolver` instead of `--resolve`; `dns-*` faults always have one. `certs` lets
-    several scenarios share one CA (certificate generation is the slow part); with the
-    user's own `CertificateFiles` there is no CA bundle to hand out. `port` 0 picks a free
-    one (for `dns-*` faults it is the refusing port a probe would wrongly reach).
+    `dns=True` adds a DNS server answering `hostname` and every Binance preset host with
+    `host`, and the scenario gives `--resolver` instead of `--resolve`; `dns-*` faults
+    always have one. `certs` lets several scenarios share one CA (certificate generation is
+    the slow part); without it, a CA made here also covers `hostname`. With the user's own
+    `CertificateFiles` there is no CA bundle to hand out. `port` 0 picks a free one (for
+    `dns-*` faults it is the refusing port a probe would wrongly reach).
     """
     fault = get_fault(name)
     host = check_loopback(host, allow_external=allow_external)
@@ -114,7 +115,8 @@ def start_fault(
     with contextlib.ExitStack() as stack:
         ca_bundle = None
         if tls:
-            certs = certs or CertificateAuthority()
+            # Our own CA covers `hostname` too: `--hostname` must not mean a mismatch.
+            certs = certs or CertificateAuthority(_unique((hostname, *DEFAULT_HOSTNAMES)))
             if isinstance(certs, CertificateAuthority):
                 directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="bdiag-"))
                 ca_bundle = certs.write_ca_bundle(Path(directory) / "ca.pem")
@@ -136,8 +138,10 @@ def start_fault(
         dns_server = None
         if dns or fault.peer == "dns":
             mode = DnsMode(fault.dns_mode) if fault.dns_mode else DnsMode.ANSWER
+            answer = [connect_address(host)]
             dns_server = stack.enter_context(DnsServer(
-                {hostname: [connect_address(host)]}, mode=mode, host=host,
+                {name: answer for name in _unique((hostname, *BINANCE_HOSTNAMES))},
+                mode=mode, host=host,
                 allow_external=allow_external,
             ))
         yield Scenario(
@@ -152,6 +156,10 @@ def start_fault(
             server=server,
             dns=dns_server,
         )
+
+
+def _unique(names: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(name.lower().rstrip(".") for name in names))
 
 
 def connect_address(host: str) -> str:

@@ -8,6 +8,7 @@ request, so a bot author sees what their client did. SIGINT or SIGTERM stops it 
 from __future__ import annotations
 
 import ipaddress
+import re
 import shlex
 import signal
 import sys
@@ -42,6 +43,8 @@ _FAULT_OPTIONS = {
 }
 """Options that only change one fault's script: a note is printed when they cannot apply."""
 
+
+_HOSTNAME_RE = re.compile(r"[a-z0-9]([a-z0-9-]{0,62}\.)*[a-z0-9-]{1,63}")
 
 _PEER_NOTES = {
     "server": "({tls})",
@@ -90,6 +93,15 @@ def check_host(host: str, allow_external: bool) -> str:
             "reachable from other machines; pass --allow-external if that is what you want"
         )
     return str(address)
+
+
+def check_hostname(hostname: str) -> str:
+    """A DNS name (or IP literal) for the URL, SNI and certificate: ConfigError otherwise."""
+    name = hostname.strip().lower().rstrip(".")
+    if not _HOSTNAME_RE.fullmatch(name):
+        raise ConfigError(f"--hostname must be a host name like stream.binance.com, "
+                          f"got {hostname!r}")
+    return name
 
 
 def server_options(request: SimulateRequest, fault: Fault) -> ServerOptions:
@@ -150,14 +162,13 @@ def load_certificates(request: SimulateRequest, fault: Fault) -> CertificateFile
         return None
     if not request.tls:
         raise ConfigError("--cert/--key serve TLS: drop --no-tls")
-    try:
-        files = CertificateFiles(request.cert, request.key)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
     if fault.name in ("tls-untrusted", "tls-expired", "tls-not-yet-valid", "tls-wrong-host"):
         raise ConfigError(f"fault {fault.name} presents a certificate issued by the "
                           "simulator's own CA: drop --cert/--key")
-    return files
+    try:
+        return CertificateFiles(request.cert, request.key)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def serve(request: SimulateRequest, stdout: TextIO | None = None,
@@ -167,6 +178,7 @@ def serve(request: SimulateRequest, stdout: TextIO | None = None,
     stderr = stderr or sys.stderr
     fault = lookup_fault(request.fault)
     host = check_host(request.host, request.allow_external)
+    request = replace(request, hostname=check_hostname(request.hostname))
     if fault.requires_tls and not request.tls:
         raise ConfigError(f"fault {fault.name} happens during TLS: drop --no-tls")
     options = server_options(request, fault)
@@ -201,8 +213,8 @@ def _listening(request: SimulateRequest, fault: Fault, host: str, options: Serve
     try:
         yield scenario
     finally:
-        # A second Ctrl-C while the peers close would only leave a traceback behind.
-        with _ignoring_sigint():
+        # A second Ctrl-C (or SIGTERM) while the peers close would only leave a traceback.
+        with _ignoring_stop_signals():
             scenario_cm.__exit__(None, None, None)
 
 
@@ -227,10 +239,13 @@ def banner(scenario: Scenario, request: SimulateRequest) -> str:
         lines.append(f"  trust     your certificate {request.cert}: add --ca-bundle with its "
                      "issuer to the probe line unless that issuer is publicly trusted")
     if scenario.dns_port is not None:
-        answer = (f"answers {scenario.hostname} with {scenario.address}" if fault.peer != "dns"
-                  else f"plays {fault.name}")
+        answer = (f"answers {scenario.hostname} and the other Binance hosts with "
+                  f"{scenario.address}" if fault.peer != "dns" else f"plays {fault.name}")
         lines.append(f"  dns       {_hostport(scenario.address, scenario.dns_port)} (UDP) "
                      f"{answer}")
+        if fault.peer != "dns":
+            lines.append("            (a probe through it flags that loopback answer first, "
+                         "dns.private_address, as it must for a real resolver)")
     if fault.peer == "server" and request.cert is None:
         client_url = target.url.replace(
             f"//{scenario.hostname}:", f"//{_bracket(scenario.address)}:", 1)
@@ -250,22 +265,35 @@ def banner(scenario: Scenario, request: SimulateRequest) -> str:
 
 
 def _report_activity(scenario: Scenario, stop: threading.Event, out: TextIO) -> None:
-    """One line per accepted connection and per HTTP request, until stopped."""
+    """One line per accepted connection and per HTTP request, until stopped.
+
+    The last look happens on the way out (Ctrl-C included): a client that came and went
+    within one poll still gets its lines.
+    """
     server = scenario.server
+    if server is None:  # nothing to report; wait in slices, so signals get through
+        while not stop.wait(ACTIVITY_POLL):
+            pass
+        return
     connections = requests = 0
-    while not stop.wait(ACTIVITY_POLL):
-        if server is None:
-            continue
+
+    def report() -> None:
+        nonlocal connections, requests
         seen_connections, seen_requests = server.connections, server.requests
-        for connection in seen_connections[connections:]:
-            client = _hostport(*connection.client)
-            out.write(f"{_clock(connection.at)} connection from {client}\n")
-        for seen in seen_requests[requests:]:
-            agent = seen.header("User-Agent") or "no User-Agent"
-            out.write(f"{_clock(seen.at)} GET {seen.path} ({agent})\n")
-        if len(seen_connections) > connections or len(seen_requests) > requests:
-            out.flush()
+        lines = [f"{_clock(c.at)} connection from {_hostport(*c.client)}"
+                 for c in seen_connections[connections:]]
+        lines += [f"{_clock(r.at)} GET {r.path} ({r.header('User-Agent') or 'no User-Agent'})"
+                  for r in seen_requests[requests:]]
         connections, requests = len(seen_connections), len(seen_requests)
+        if lines:
+            out.write("".join(f"{line}\n" for line in lines))
+            out.flush()
+
+    try:
+        while not stop.wait(ACTIVITY_POLL):
+            report()
+    finally:
+        report()
 
 
 @contextmanager
@@ -286,15 +314,17 @@ def _stop_on_signals() -> Iterator[None]:
 
 
 @contextmanager
-def _ignoring_sigint() -> Iterator[None]:
+def _ignoring_stop_signals() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = {signum: signal.signal(signum, signal.SIG_IGN)
+                for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _bracket(host: str) -> str:

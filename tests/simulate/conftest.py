@@ -9,7 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
 from websockets.sync.client import ClientConnection, connect
+from websockets.uri import parse_uri
 
 from binance_diag.simulate.certs import CertificateAuthority
 from binance_diag.simulate.server import BinanceStreamServer
@@ -61,3 +64,27 @@ def ws_client(
         user_agent_header=user_agent,
     ) as client:
         yield client
+
+
+def raw_client(host: str, port: int) -> tuple[socket.socket, ClientProtocol]:
+    """A Sans-I/O client whose pongs are only sent if the test flushes them."""
+    sock = socket.create_connection((host, port), timeout=1000 * MS)
+    protocol = ClientProtocol(parse_uri(f"ws://{HOSTNAME}:{port}/ws/btcusdt@aggTrade"))
+    protocol.send_request(protocol.connect())
+    sock.sendall(b"".join(protocol.data_to_send()))
+    return sock, protocol
+
+
+def read_frames(sock: socket.socket, protocol: ClientProtocol, answer: bool) -> list[Frame]:
+    """Read until the connection ends or a text frame comes; flush pongs only if `answer`."""
+    frames: list[Frame] = []
+    while not any(f.opcode in (Opcode.TEXT, Opcode.CLOSE) for f in frames):
+        data = sock.recv(65536)
+        if not data:
+            break
+        protocol.receive_data(data)
+        frames += [e for e in protocol.events_received() if isinstance(e, Frame)]
+        pending = protocol.data_to_send()
+        if answer:
+            sock.sendall(b"".join(pending))
+    return frames

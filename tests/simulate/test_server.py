@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed, InvalidHeaderValue, InvalidStatus
-from websockets.frames import Close, Frame, Opcode
+from websockets.frames import Close, Opcode
 from websockets.sync.client import ClientConnection
 from websockets.uri import parse_uri
 
 from binance_diag.simulate.certs import CertificateAuthority
 from binance_diag.simulate.http_pages import RESTRICTED_LOCATION_MSG
 from binance_diag.simulate.server import BinanceStreamServer, ServerOptions
-from tests.simulate.conftest import HOSTNAME, ws_client
+from tests.simulate.conftest import HOSTNAME, raw_client, read_frames, ws_client
 from tests.utils import MS
 
 SPOT_FIELDS = ["e", "E", "s", "a", "p", "q", "f", "l", "T", "m", "M"]
@@ -246,40 +246,16 @@ def test_trickle_sends_the_101_byte_by_byte() -> None:
             assert receive_json(client)["e"] == "aggTrade"
 
 
-def raw_client(server: BinanceStreamServer) -> tuple[socket.socket, ClientProtocol]:
-    """A Sans-I/O client whose pongs are only sent if the test flushes them."""
-    sock = socket.create_connection((server.host, server.port), timeout=1000 * MS)
-    protocol = ClientProtocol(parse_uri(f"ws://{HOSTNAME}:{server.port}/ws/btcusdt@aggTrade"))
-    protocol.send_request(protocol.connect())
-    sock.sendall(b"".join(protocol.data_to_send()))
-    return sock, protocol
-
-
-def read_frames(sock: socket.socket, protocol: ClientProtocol, answer: bool) -> list[Frame]:
-    """Read until the connection ends or a text frame comes; flush pongs only if `answer`."""
-    frames: list[Frame] = []
-    while not any(f.opcode in (Opcode.TEXT, Opcode.CLOSE) for f in frames):
-        data = sock.recv(65536)
-        if not data:
-            break
-        protocol.receive_data(data)
-        frames += [e for e in protocol.events_received() if isinstance(e, Frame)]
-        pending = protocol.data_to_send()
-        if answer:
-            sock.sendall(b"".join(pending))
-    return frames
-
-
 @pytest.mark.timeout(10)
 def test_ping_timeout_streams_only_to_clients_that_answer_pings() -> None:
     options = ServerOptions(ping_interval=50 * MS, pong_timeout=200 * MS)
     with BinanceStreamServer("ping-timeout", options=options) as server:
-        sock, protocol = raw_client(server)
+        sock, protocol = raw_client(server.host, server.port)
         with sock:
             frames = read_frames(sock, protocol, answer=True)
         assert [f.opcode for f in frames] == [Opcode.PING, Opcode.TEXT]
 
-        sock, protocol = raw_client(server)
+        sock, protocol = raw_client(server.host, server.port)
         with sock:
             frames = read_frames(sock, protocol, answer=False)
         assert [f.opcode for f in frames] == [Opcode.PING, Opcode.CLOSE]
@@ -291,7 +267,7 @@ def test_ping_timeout_streams_only_to_clients_that_answer_pings() -> None:
 def test_healthy_stream_pings_when_asked() -> None:
     options = ServerOptions(ping_interval=50 * MS, interval=300 * MS)
     with BinanceStreamServer(options=options) as server:
-        sock, protocol = raw_client(server)
+        sock, protocol = raw_client(server.host, server.port)
         with sock:
             frames = read_frames(sock, protocol, answer=True)  # the first event
             frames = read_frames(sock, protocol, answer=True)  # pings, then the second
