@@ -1,10 +1,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 import sys
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -14,7 +11,7 @@ import pytest
 from binance_diag.hard_deadline import DeadlineExpiry, ExpiryCause, HardDeadline
 from binance_diag.model import StageName
 from binance_diag.watchdog import LoopWatchdog
-from tests.utils import MS
+from tests.utils import MS, run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 SLACK = 40 * MS
@@ -127,19 +124,6 @@ def test_with_a_watchdog_the_stats_say_the_deadline_was_enforced() -> None:
     assert expiry.blocked_for_s is not None and expiry.blocked_for_s >= 190 * MS
     assert wd.stats().deadline_enforced_by_watchdog
     assert len(wd.blockages) == 1
-
-
-def run_python(code: str, timeout: float) -> tuple[subprocess.CompletedProcess[str], float]:
-    started = time.perf_counter()
-    process = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    return process, time.perf_counter() - started
 
 
 @pytest.mark.timeout(10)

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from binance_diag.supervise import (
     run_abandoning,
     run_supervised,
 )
-from tests.utils import MS
+from tests.utils import MS, run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 SLACK = 40 * MS
@@ -165,19 +163,6 @@ def test_run_abandoning_returns_despite_a_stubborn_leftover_task() -> None:
     started = time.perf_counter()
     assert run_abandoning(main(), cancel_grace=100 * MS) == "done"
     assert time.perf_counter() - started < 10 * MS + 100 * MS + SLACK
-
-
-def run_python(code: str, timeout: float) -> tuple[subprocess.CompletedProcess[str], float]:
-    started = time.perf_counter()
-    process = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    return process, time.perf_counter() - started
 
 
 PROGRAM = f"""
