@@ -1,6 +1,6 @@
 """What the loop watchdog costs and how fast it notices a blocked loop (DESIGN.md §7).
 
-Run by hand: `python benchmarks/watchdog_bench.py [--seconds S] [--blocks N]`.
+Run by hand: `python benchmarks/watchdog_bench.py [--seconds S] [--blocks N] [--runs N]`.
 
 - CPU overhead: process CPU time (`time.process_time`, every thread) per second of wall time,
   watched minus unwatched, as a percentage of one core; on a busy loop (many small callbacks)
@@ -12,14 +12,19 @@ Run by hand: `python benchmarks/watchdog_bench.py [--seconds S] [--blocks N]`.
   started at random phases of the heartbeat. The promise is `threshold + interval`.
 - Attach delay of the synchronous form (`with LoopWatchdog(): asyncio.run(...)`), which has to
   find the loop from its own thread: on a busy loop that thread waits for the GIL.
+- What `binance-diag loopwatch` adds to a program's start and exit: a tiny asyncio program
+  run bare, with the agent injected as loopwatch injects it (bootstrap `sitecustomize`), and
+  under the whole `binance-diag loopwatch -- python ...` command; median / min of N runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -29,6 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from binance_diag.loopwatch.run import child_environment  # noqa: E402
 from binance_diag.watchdog import LoopBlockage, LoopWatchdog  # noqa: E402
 
 THRESHOLD = 0.1
@@ -162,10 +168,38 @@ def attach_delay(busy_loop: bool, interval: float, runs: int) -> list[float]:
     return delays
 
 
+TINY_PROGRAM = [sys.executable, "-c", "import asyncio; asyncio.run(asyncio.sleep(0))"]
+
+
+def startup_cost(runs: int) -> dict[str, list[float]]:
+    """Wall time (ms) of the tiny program: bare, with the agent, under `loopwatch`."""
+    times: dict[str, list[float]] = {"bare": [], "agent": [], "loopwatch": []}
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(TINY_PROGRAM, check=True)
+        times["bare"].append((time.perf_counter() - started) * 1000)
+
+        read_fd, write_fd = os.pipe()
+        env = child_environment(os.environ, write_fd, THRESHOLD, INTERVALS[0])
+        started = time.perf_counter()
+        subprocess.run(TINY_PROGRAM, check=True, env=env, pass_fds=(write_fd,))
+        times["agent"].append((time.perf_counter() - started) * 1000)
+        os.close(write_fd)
+        with os.fdopen(read_fd, "rb") as pipe:
+            assert b'"type": "hello"' in pipe.read(), "the agent did not start"
+
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "binance_diag", "loopwatch", "--", *TINY_PROGRAM],
+                       check=True, stderr=subprocess.DEVNULL)
+        times["loopwatch"].append((time.perf_counter() - started) * 1000)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each CPU run")
     parser.add_argument("--blocks", type=int, default=10, help="blockages per latency row")
+    parser.add_argument("--runs", type=int, default=10, help="runs per start-up figure")
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, threshold {THRESHOLD * 1000:.0f} ms, "
           f"{REPEATS} x {args.seconds:g} s per CPU figure, {args.blocks} blockages per row\n")
@@ -198,6 +232,14 @@ def main() -> None:
             delays = attach_delay(busy_loop, interval, 5)
             print(f"| {'busy' if busy_loop else 'idle'} | {interval * 1000:.0f} ms "
                   f"| {statistics.median(delays):.1f} / {max(delays):.1f} ms |")
+
+
+    print(f"\n| {TINY_PROGRAM[-1]} | wall time median / min ({args.runs} runs) |")
+    print("|---|---|")
+    for name, times in startup_cost(args.runs).items():
+        label = {"bare": "bare", "agent": "with the loopwatch agent injected",
+                 "loopwatch": "under `binance-diag loopwatch --`"}[name]
+        print(f"| {label} | {statistics.median(times):.1f} / {min(times):.1f} ms |")
 
 
 if __name__ == "__main__":

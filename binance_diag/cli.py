@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from . import __version__
+from .commands.loopwatch import loopwatch
 from .commands.probe import endpoints, probe
 from .commands.simulate import demo, simulate
 
@@ -47,6 +48,7 @@ app.command()(probe)
 app.command()(endpoints)
 app.command()(simulate)
 app.command()(demo)
+app.command()(loopwatch)
 
 
 def _fail(message: str) -> NoReturn:
