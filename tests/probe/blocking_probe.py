@@ -8,6 +8,7 @@ and print a FORMAT report; the lines named in the report are the ones marked bel
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 
@@ -36,8 +37,8 @@ def main(mode: str, output_format: str, stage: str) -> int:
     blocked_stage = StageName(stage)
 
     def listener(name: StageName, event: str, duration_ms: float | None) -> None:
-        if name is blocked_stage and event == "start":
-            block()
+        if name is blocked_stage and event == "start":  # a loop callback, inside the stage
+            asyncio.get_running_loop().call_soon(block)
 
     tracer = Tracer(listeners=[listener])
     timeouts = Timeouts(dns=BUDGET, proxy=BUDGET, tcp=BUDGET, tls=BUDGET, ws_upgrade=BUDGET,

@@ -66,8 +66,8 @@ def guarded_probe(block: Callable[[], None], at: StageName) -> ProbeReport:
     """Probe a healthy peer in-process under a ProbeGuard; `block` runs on the loop at `at`."""
 
     def listener(name: StageName, event: str, duration_ms: float | None) -> None:
-        if name is at and event == "start":
-            block()
+        if name is at and event == "start":  # a callback of the loop, inside the stage
+            asyncio.get_running_loop().call_soon(block)
 
     def expired(report: ProbeReport) -> None:
         raise AssertionError("the hard deadline fired in a run that should end by itself")
