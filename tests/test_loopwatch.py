@@ -13,19 +13,17 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
+from binance_diag.schema import load_loopwatch_schema
 from tests.utils import MS
 
 SAMPLES = Path(__file__).parent / "loopwatch_samples"
-SCHEMA = json.loads(
-    resources.files("binance_diag.schema").joinpath("loopwatch-1.schema.json").read_text()
-)
+SCHEMA = load_loopwatch_schema()
 RUN_TIMEOUT = 8000 * MS
 PREFIX = "binance-diag loopwatch:"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 
 import jsonschema
 import pytest
@@ -42,12 +41,11 @@ from binance_diag.loopwatch.wire import (
     encode,
     parse_frame,
 )
+from binance_diag.schema import load_loopwatch_schema
 from binance_diag.watchdog import LoopBlockage
 
 T0 = datetime(2026, 11, 25, 8, 41, 59, 784000, tzinfo=UTC)
-SCHEMA = json.loads(
-    resources.files("binance_diag.schema").joinpath("loopwatch-1.schema.json").read_text()
-)
+SCHEMA = load_loopwatch_schema()
 SLEEP = Frame("bot.py", 12, "handler", "time.sleep(0.3)")
 EXITED_0 = ExitStatus(0)
 

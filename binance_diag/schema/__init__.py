@@ -1,4 +1,4 @@
-"""The published JSON Schemas: the report (`--format json`) and the endpoint matrix."""
+"""The published JSON Schemas: the probe report, the endpoint matrix, the loopwatch summary."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 PROBE_SCHEMA_FILE = "probe-1.schema.json"
 MATRIX_SCHEMA_FILE = "matrix-1.schema.json"
+LOOPWATCH_SCHEMA_FILE = "loopwatch-1.schema.json"
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -23,3 +24,8 @@ def load_probe_schema() -> dict[str, Any]:
 def load_matrix_schema() -> dict[str, Any]:
     """The matrix document's schema; its `reports` refer to the probe schema by `$id`."""
     return _load(MATRIX_SCHEMA_FILE)
+
+
+def load_loopwatch_schema() -> dict[str, Any]:
+    """The `binance-diag loopwatch --report FILE --format json` document's schema."""
+    return _load(LOOPWATCH_SCHEMA_FILE)
