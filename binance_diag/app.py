@@ -36,14 +36,50 @@ def render(report: ProbeReport, output_format: str) -> str:
     return formatter_for(output_format).format(report)
 
 
+def check_output(path: Path | None) -> None:
+    """Refuse an `--output` the report could not be written to, before probing (exit 3)."""
+    if path is None:
+        return
+    from .config import ConfigError
+
+    if str(path) in ("", ".") or path.is_dir():
+        raise ConfigError(f"--output {str(path)!r}: a directory, not a file name")
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        if not os.access(target, os.W_OK):
+            raise ConfigError(f"--output {path}: not writable")
+        return  # a FIFO, a device, /dev/stdout: written in place
+    parent = target.parent
+    if not parent.is_dir():
+        raise ConfigError(f"--output {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"--output {path}: directory {parent} is not writable")
+
+
 def write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a report."""
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    """Write to a temporary file beside `path`, then rename: readers never see half a report.
+
+    Through a symlink, the file it points to is replaced, not the link; a target that is not
+    a regular file (a FIFO, a device, /dev/stdout) is written in place. The file gets the
+    mode it had, or the one the umask gives a new file (mkstemp's 0600 would hide it).
+    """
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        with target.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+        return
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(temp, path)
+        os.chmod(temp, mode)
+        os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -59,6 +95,7 @@ def run_probe_command(
     Whichever finishes first publishes: the run, or the hard deadline (from its own thread,
     when the loop is stuck), which then ends the process itself with the report's exit code.
     """
+    check_output(output)
     tracer = tracer or Tracer()
     progress = ProbeProgress(config, command)
     claim = threading.Lock()
@@ -106,8 +143,10 @@ def _live_progress(tracer: Tracer, loop_lag: Callable[[], float | None] | None =
     from rich.console import Console
 
     from .render.progress import StageProgress
+    from .render.terminal import no_color
 
-    progress = StageProgress(Console(stderr=True), loop_lag)
+    progress = StageProgress(Console(stderr=True, color_system=None if no_color() else "auto"),
+                             loop_lag)
     tracer.listeners.append(progress)
     progress.start()
     return progress
@@ -134,9 +173,14 @@ def publish(
     report = diagnose_report(report)
     shown = output_format
     if output is not None:
-        write_atomically(output, render(report, output_format))
-        if stdout.isatty():
-            shown = "rich"
+        try:
+            write_atomically(output, render(report, output_format))
+        except OSError as exc:  # checked before probing; a full disk still happens
+            print(f"binance-diag: error: cannot write --output {output}: "
+                  f"{exc.strerror or exc}; the report follows on stdout", file=stderr)
+        else:
+            if stdout.isatty():
+                shown = "rich"
     formatter_for(shown).show(report, stdout)
     summary = environ.get("GITHUB_STEP_SUMMARY")
     if summary:

@@ -74,6 +74,8 @@ def main() -> None:
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - contract: a one-line message, exit 3
         _fail(f"internal error: {type(exc).__name__}: {exc}")
+    if code == 130 and sys.argv[1:2] != ["loopwatch"]:  # loopwatch passes its program's on
+        print("binance-diag: interrupted", file=sys.stderr)  # typer turned Ctrl-C into 130
     from .supervise import exit_process
 
     # Never hang on the way out: abandoned tasks or stuck threads get os._exit (flushed).

@@ -70,6 +70,8 @@ class Facts:
             "hostport": f"{target.host}:{target.port}",
             "endpoint": target.endpoint,
             "path": target.path,
+            # "Probe again": the command as the user ran it, options and all, when known.
+            "again": _rerun(self.report.command, target.symbols),
         }
         if subject is not None:
             values.update(
@@ -120,3 +122,29 @@ def get(mapping: Any, *keys: str) -> Any:
             return None
         mapping = mapping.get(key)
     return mapping
+
+
+def _rerun(command: str, symbols: tuple[str, ...]) -> str:
+    """The probe command to repeat: the one recorded, without --format/--output, or a bare
+    `binance-diag probe SYMBOLS`. (A re-run should print to the terminal, not overwrite.)"""
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = []
+    if words[:2] != ["binance-diag", "probe"]:
+        return "binance-diag probe " + " ".join(symbols)
+    kept: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if word in ("--format", "--output"):
+            skip = True
+            continue
+        if word.startswith(("--format=", "--output=")):
+            continue
+        kept.append(word)
+    return shlex.join(kept)

@@ -8,6 +8,7 @@ this answers "does the stream stay healthy".
 
 from __future__ import annotations
 
+import statistics
 import time
 
 from ..config import ProbeConfig
@@ -28,6 +29,7 @@ async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float) -
     pongs = pending_pongs = 0
     last_event = time.perf_counter()
     largest_gap = 0.0
+    gaps: list[float] = []
     closed: dict[str, JSON] | None = None
     while not deadline.expired:
         event = exchange.next_event()
@@ -55,6 +57,7 @@ async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float) -
             result = classify_message(event.text, config.target.symbols, config.target.stream)
             if isinstance(result, Event):
                 counts[result.stream] = counts.get(result.stream, 0) + 1
+                gaps.append(now - last_event)
                 largest_gap = max(largest_gap, now - last_event)
                 last_event = now
             else:
@@ -70,6 +73,9 @@ async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float) -
         "other_messages": other,
         "rate_per_s": round(total / elapsed, 2) if elapsed else 0.0,
         "largest_gap_ms": round(largest_gap * 1000, 1),
+        # The usual spacing, which a stall does not inflate (an average would: 2 events
+        # then 8 s of silence average 4 s apart).
+        "median_gap_ms": round(statistics.median(gaps) * 1000, 1) if gaps else None,
         "pings_seen": len(pings),
         "pongs_sent": pongs,
         "ping_interval_s": round(sum(intervals) / len(intervals), 3) if intervals else None,

@@ -10,6 +10,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from ..exitcodes import exit_code_for
 from ..model import SCHEMA_ID, Blockage, Finding, ProbeReport, StageResult
 from .base import Formatter
 
@@ -37,6 +38,7 @@ def report_to_dict(report: ProbeReport) -> dict[str, Any]:
             "endpoint": target.endpoint,
         },
         "status": report.status.value,
+        "exit_code": int(exit_code_for(report)),
         "failed_stage": failed.name.value if failed else None,
         "stages": [_stage(s) for s in report.stages],
         "loop": {

@@ -81,8 +81,10 @@ def show_matrix(matrix: EndpointMatrix, stream: TextIO) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from .terminal import styled
+
     console = Console(file=stream, highlight=False, emoji=False)
-    if not console.is_terminal:
+    if not styled(console):
         stream.write(render_matrix_text(matrix))
         stream.flush()
         return

@@ -1,13 +1,14 @@
 """The incident report for a terminal, through rich: the same sections as the Markdown.
 
 Takes a `rich.console.Console`: colours on a terminal, plain colourless text when the output
-is not a terminal or NO_COLOR is set (rich's Console decides both).
+is not a terminal or NO_COLOR is set (`styled`: rich alone would keep bold and dim).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
 from typing import TextIO
 
 from rich.console import Console, Group, RenderableType
@@ -147,6 +148,17 @@ def print_report(report: ProbeReport, console: Console) -> None:
         console.print(renderable)
 
 
+def no_color(environ: Mapping[str, str] | None = None) -> bool:
+    """https://no-color.org: NO_COLOR set and not empty means no styling at all (rich's own
+    NO_COLOR support drops colours but keeps bold and dim)."""
+    return bool((os.environ if environ is None else environ).get("NO_COLOR"))
+
+
+def styled(console: Console) -> bool:
+    """Whether to draw the rich view: a terminal, and NO_COLOR not set."""
+    return console.is_terminal and not no_color()
+
+
 def plain_console(file: TextIO, width: int = PLAIN_WIDTH) -> Console:
     """A Console that writes plain text: no colours, no cursor codes, a fixed width."""
     return Console(file=file, width=width, force_terminal=False, color_system=None,
@@ -170,7 +182,7 @@ class TerminalFormatter(Formatter):
     def show(self, report: ProbeReport, stream: TextIO) -> None:
         """Colours on a terminal (unless NO_COLOR), plain text anywhere else."""
         console = Console(file=stream, highlight=False, emoji=False)
-        if console.is_terminal:
+        if styled(console):
             print_report(report, console)
         else:
             stream.write(plain_text(report))

@@ -147,12 +147,21 @@ def test_ranking_is_severity_then_table_order() -> None:
 
 def test_a_quiet_held_stream_is_not_a_stall() -> None:
     quiet = {"duration_s": 60.0, "messages": 6, "rate_per_s": 0.1, "largest_gap_ms": 30000.0,
-             "pings_seen": 3, "pongs_sent": 3, "closed": None}
+             "median_gap_ms": 10000.0, "pings_seen": 3, "pongs_sent": 3, "closed": None}
     report = make_report(overrides={StageName.FIRST_MESSAGE: {"hold": quiet}})
     assert [f.id for f in report.findings] == ["probe.healthy"]
     first = report.stage(StageName.FIRST_MESSAGE)
     assert first is not None
     assert "held 60 s: 6 events (0.1/s), largest gap 30.00 s" in stage_line(first)
+
+
+def test_a_stall_is_measured_against_the_spacing_before_it() -> None:
+    """2 events 100 ms apart, then 7.8 s of silence: the average (0.25/s) would hide it."""
+    stalled = {"duration_s": 8.0, "messages": 2, "rate_per_s": 0.25, "largest_gap_ms": 7800.0,
+               "median_gap_ms": 100.0, "pings_seen": 0, "pongs_sent": 0, "closed": None}
+    report = make_report(overrides={StageName.FIRST_MESSAGE: {"hold": stalled}})
+    assert report.findings[0].id == "hold.stalled"
+    assert exit_code_for(report) is ExitCode.WARNING
 
 
 def loop_blocked_tls_timeout(blocked_ms: float, cause: str | None = None) -> ProbeReport:
@@ -194,3 +203,17 @@ def test_a_short_blockage_leaves_the_network_verdict_standing() -> None:
 def test_the_watchdogs_verdict_of_a_blocked_loop_is_enough() -> None:
     report = loop_blocked_tls_timeout(150.0, cause="loop_blocked")
     assert "tls.handshake_timeout" not in [f.id for f in report.findings]
+
+
+def test_probe_again_repeats_the_users_command_without_its_output_options() -> None:
+    from binance_diag.diagnose.facts import _rerun
+
+    command = ("binance-diag probe BTCUSDT --endpoint wss://127.0.0.1:9 --ca-bundle 'my ca.pem' "
+               "--format json --output=r.json --tls-timeout 2")
+    assert _rerun(command, ("BTCUSDT",)) == (
+        "binance-diag probe BTCUSDT --endpoint wss://127.0.0.1:9 --ca-bundle 'my ca.pem' "
+        "--tls-timeout 2")
+    assert _rerun("binance-diag demo --fault x", ("BTCUSDT",)) == "binance-diag probe BTCUSDT"
+    slow = make_report(durations={TCP: 3000.0}, command=command)
+    (finding,) = [f for f in slow.findings if f.id == "perf.slow_stage"]
+    assert "`binance-diag probe BTCUSDT --endpoint wss://127.0.0.1:9" in finding.actions[0]

@@ -203,7 +203,7 @@ CASES: dict[str, Callable[[], ProbeReport]] = {
         "pings_seen": 1, "pongs_sent": 1, "closed": {"code": 1001, "reason": "going away"}}}}),
     "hold.stalled": lambda: make_report(overrides={MESSAGE: {"hold": {
         "duration_s": 60.0, "messages": 300, "rate_per_s": 5.0, "largest_gap_ms": 31000.0,
-        "pings_seen": 3, "pongs_sent": 3, "closed": None}}}),
+        "median_gap_ms": 100.0, "pings_seen": 3, "pongs_sent": 3, "closed": None}}}),
     "probe.healthy": lambda: make_report(),
 }
 

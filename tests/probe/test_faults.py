@@ -192,6 +192,7 @@ def test_duration_measures_rate_gaps_and_pings(certs: CertificateAuthority) -> N
     assert 50 * MS <= hold["ping_interval_s"] < 200 * MS
     assert hold["messages"] >= 5
     assert hold["largest_gap_ms"] < 300
+    assert 0 < hold["median_gap_ms"] <= hold["largest_gap_ms"]
 
 
 def test_duration_sees_a_stall(certs: CertificateAuthority) -> None:

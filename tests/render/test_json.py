@@ -89,3 +89,18 @@ def test_schema_rejects_a_bad_threshold_stage() -> None:
     document["thresholds"]["warn"] = {"tsl": 5}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, load_probe_schema())
+
+
+def test_exit_code_tells_a_critical_degraded_run_from_a_warning() -> None:
+    """Both are `degraded`; only the exit code (as in the Nagios line) tells them apart."""
+    from binance_diag.model import Thresholds
+    from tests.reports import make_report
+
+    crit = make_report(durations={StageName.TLS: 1480.0},
+                       thresholds=Thresholds(crit={StageName.TLS: 1000.0}))
+    warn = make_report(durations={StageName.TLS: 1480.0},
+                       thresholds=Thresholds(warn={StageName.TLS: 1000.0}))
+    crit_doc, warn_doc = validated_json(crit), validated_json(warn)
+    assert crit_doc["status"] == warn_doc["status"] == "degraded"
+    assert (crit_doc["exit_code"], warn_doc["exit_code"]) == (2, 1)
+    assert validated_json(CASES["healthy"]())["exit_code"] == 0

@@ -141,3 +141,57 @@ def test_cli_bad_output_options_exit_3(args: list[str], message: str) -> None:
     assert result.returncode == 3, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert message in result.stderr
+
+
+@pytest.mark.timeout(TIMEOUT)
+@pytest.mark.parametrize(("where", "message"), [
+    ("missing/dir/r.json", "does not exist"),
+    ("", "a directory, not a file name"),
+    (".", "a directory, not a file name"),
+])
+def test_cli_unusable_output_is_refused_before_probing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = probe("--output", where)
+    assert result.returncode == 3, result.stderr
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert message in line and "Traceback" not in result.stderr
+
+
+def test_output_keeps_links_fifos_and_modes(tmp_path: Path) -> None:
+    from binance_diag.app import write_atomically
+
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    real.chmod(0o640)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    write_atomically(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
+    assert real.stat().st_mode & 0o777 == 0o640, "an existing file keeps its mode"
+    fresh = tmp_path / "fresh.json"
+    old_umask = os.umask(0o022)
+    try:
+        write_atomically(fresh, "x")
+    finally:
+        os.umask(old_umask)
+    assert fresh.stat().st_mode & 0o777 == 0o644, "a new file gets the umask's mode, not 0600"
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        write_atomically(fifo, "through the pipe")
+        assert os.read(reader, 100) == b"through the pipe"
+    finally:
+        os.close(reader)
+    assert fifo.is_fifo(), "the FIFO is written to, not replaced"
+
+
+def test_publish_shows_the_report_when_the_output_cannot_be_written(tmp_path: Path) -> None:
+    target = tmp_path / "gone" / "r.json"  # passed the early check, then the directory went
+    out, err = io.StringIO(), io.StringIO()
+    code = publish(CASES["tls_hang"](), "json", target, out, err, environ={})
+    assert code is ExitCode.CRITICAL
+    VALIDATOR.validate(json.loads(out.getvalue()))
+    assert "cannot write --output" in err.getvalue()

@@ -62,3 +62,22 @@ def test_server_text_is_not_read_as_rich_markup() -> None:
     print_report(report, console)
     out = console.file.getvalue()  # type: ignore[attr-defined]
     assert "HTTP 403 [bold red]Forbidden[/]" in out
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_no_color_on_a_terminal_means_no_escape_codes_at_all(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    styled = FakeTerminal()
+    TerminalFormatter().show(CASES["tls_hang"](), styled)
+    assert "\x1b[" in styled.getvalue(), "a terminal gets the styled view"
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = FakeTerminal()
+    TerminalFormatter().show(CASES["tls_hang"](), plain)
+    assert "\x1b" not in plain.getvalue()
+    assert "Root Cause Hypothesis" in plain.getvalue()

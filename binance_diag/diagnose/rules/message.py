@@ -229,7 +229,7 @@ FAILURES = (
         stage=MESSAGE, kinds=frozenset({ErrorKind.CLOSED}),
         evidence=with_path(close_lines), values=message_values,
         analysis="The stream opened and was then closed: the network path worked.",
-        actions=(Action(f"Probe again to see if it repeats: `{PROBE}`"), USE_PROXY),
+        actions=(Action("Probe again to see if it repeats: `{again}`"), USE_PROXY),
     ),
     Rule(
         "message.wrong_stream", Scope.FAILURE, CRITICAL, Blame.REMOTE,
@@ -272,12 +272,12 @@ def hold_closed(facts: Facts, subject: Subject) -> bool:
 
 
 def hold_stalled(facts: Facts, subject: Subject) -> bool:
-    """events stopped for over 5 s and 20 average intervals during `--duration`"""
+    """events stopped for over 5 s and 20 usual (median) intervals during `--duration`"""
     hold = _hold(subject)
     if not hold or hold.get("closed"):
         return False
-    gap, rate = hold.get("largest_gap_ms") or 0.0, hold.get("rate_per_s") or 0.0
-    usual = 1000.0 / rate if rate else 0.0
+    gap = hold.get("largest_gap_ms") or 0.0
+    usual = hold.get("median_gap_ms") or 0.0  # none known: the floor alone decides
     return gap >= STALL_FLOOR_MS and gap >= STALL_EVENTS * usual
 
 

@@ -239,7 +239,7 @@ FAILURES = (
         kinds=frozenset({ErrorKind.INTERNAL}), evidence=timing_lines, values=timing_values,
         analysis="An internal error stopped the probe at {stage_label}: it says nothing about "
                  "the network.",
-        actions=(Action(f"Run again with JSON output and report it: `{PROBE} --format json`"),
+        actions=(Action("Run again with JSON output and report it: `{again} --format json`"),
                  ATTACH),
     ),
     Rule(
@@ -291,7 +291,7 @@ FOLLOWING = (
                    "a congested or filtered path, a slow resolver, or a distant edge; a "
                    "client with a tighter timeout fails here.",
         when=slow, evidence=slow_lines, values=slow_values,
-        actions=(Action(f"Probe again to see if it repeats: `{PROBE}`"),
+        actions=(Action("Probe again to see if it repeats: `{again}`"),
                  Action(f"Compare with another host: `{PROBE} --endpoint data-stream`")),
     ),
     Rule(
@@ -300,7 +300,7 @@ FOLLOWING = (
         meaning="A stage passed but took longer than its `--warn STAGE=MS` threshold.",
         hypothesis="{stage_label} is slower than the {limit} you set as a warning.",
         when=over_warn, evidence=threshold_lines, values=threshold_values,
-        actions=(Action(f"Probe again to see if it repeats: `{PROBE}`"),),
+        actions=(Action("Probe again to see if it repeats: `{again}`"),),
     ),
 )
 

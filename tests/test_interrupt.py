@@ -1,0 +1,39 @@
+"""Ctrl-C during a probe: exit 130 at once, one line saying so, no traceback, nothing left."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.utils import MS
+
+
+@pytest.mark.timeout(20)
+def test_ctrl_c_during_a_hanging_stage_exits_130_with_one_line() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "binance_diag", "demo", "--fault", "tls-hang", "--timeout", "10"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"},
+    )
+    try:
+        assert process.stderr is not None
+        banner = process.stderr.readline()  # the demo says what it probes, then the TLS wait
+        assert banner.startswith("binance-diag demo:"), banner
+        time.sleep(300 * MS)
+        interrupted = time.perf_counter()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=5)
+        took = time.perf_counter() - interrupted
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert took < 2.0, f"{took:.2f} s to stop"
+    assert err.strip().splitlines()[-1] == "binance-diag: interrupted"
+    assert "Traceback" not in err
+    assert out == ""
