@@ -1,13 +1,15 @@
 """Turning what the user typed into a frozen, validated probe configuration.
 
-Pure: no I/O except checking that a CA bundle file is readable. Every bad input raises
+Pure: no I/O except reading the CA bundle file. Every bad input raises
 `ConfigError` with a one-line message; the CLI turns it into exit code 3.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +67,15 @@ HOSTS_FILE = Path("/etc/hosts")
 """What getaddrinfo reads before DNS; dnspython does not, so the `dns` stage reports it."""
 
 _SYMBOL_RE = re.compile(r"[A-Za-z0-9]{2,20}")
+_PORT_RE = re.compile(r"[0-9]{1,5}")
+"""ASCII digits only: str.isdigit() and int() also take '²' and '٥٣' (Arabic-Indic 53)."""
+_LABEL_RE = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+"""A host name label (RFC 1123 §2.1): letters, digits, inner hyphens, at most 63."""
+_NUMERIC_RE = re.compile(r"[0-9]+")
+_BASE_PATH_SUFFIXES = ("/ws", "/stream")
+"""What Binance's documented base URLs end with; the probe appends them itself."""
+MAX_CA_BUNDLE_BYTES = 10 * 1024 * 1024
+"""certifi's bundle is ~0.3 MB; a file past 10 MiB is not a CA bundle (nor is /dev/zero)."""
 
 
 @dataclass(frozen=True)
@@ -149,23 +160,119 @@ def resolve_endpoint(endpoint: str) -> tuple[str, str]:
     """Return (name, base URL) for a preset name or a ws:// / wss:// URL."""
     if endpoint in ENDPOINTS:
         return endpoint, ENDPOINTS[endpoint].base_url
-    parts = urlsplit(endpoint)
+    return "custom", parse_base_url(endpoint)
+
+
+def parse_base_url(url: str) -> str:
+    """A ws:// or wss:// base URL, checked and normalized before anything is resolved.
+
+    The host must be an IP literal or a DNS name (a typo such as `127.0.0.1 ` would
+    otherwise go to DNS); credentials and fragments are refused, not dropped. A trailing
+    `/ws` or `/stream` (how Binance documents its base URLs) is removed: the probe appends
+    `/ws/<stream>` or `/stream?streams=` itself. Other paths stay (USD-M's `/market`).
+    """
+    what = f"endpoint {url!r}"
+    if any(ord(c) < 0x20 or c == "\x7f" for c in url):
+        raise ConfigError(f"invalid {what}: control characters in the URL")
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # brackets: "Invalid IPv6 URL"; say which part is wrong
+        authority = re.split(r"[/?#]", url.partition("://")[2], maxsplit=1)[0]
+        parse_host_port(authority.rpartition("@")[2], what)
+        raise ConfigError(f"invalid {what}: {exc}") from None
     if parts.scheme not in ("ws", "wss"):
         presets = ", ".join(ENDPOINTS)
         raise ConfigError(
-            f"invalid endpoint {endpoint!r}: expected a preset ({presets}) or a ws:// or wss:// URL"
+            f"invalid {what}: expected a preset ({presets}) or a ws:// or wss:// URL"
         )
+    if "@" in parts.netloc:
+        raise ConfigError(f"invalid {what}: user:password@ is not supported (market streams "
+                          "need no credentials)")
+    if "#" in url:
+        raise ConfigError(f"invalid {what}: give the base URL, without #fragment")
+    if "?" in url:
+        raise ConfigError(f"invalid {what}: give the base URL, without ?query (the stream "
+                          "path comes from the symbols and --stream)")
+    host, port = parse_host_port(parts.netloc, what)
+    path = _base_path(parts.path, what)
+    netloc = _bracket(host) + (f":{port}" if port is not None else "")
+    return f"{parts.scheme}://{netloc}{path}"
+
+
+def _base_path(path: str, what: str) -> str:
+    if not path.isascii() or " " in path:
+        raise ConfigError(f"invalid {what}: the path must be ASCII without spaces "
+                          "(percent-encode the rest)")
+    if "@" in path:
+        raise ConfigError(f"invalid {what}: give the base URL, not a stream URL (the "
+                          "/ws/<symbol>@<stream> part comes from the symbols and --stream)")
+    path = path.rstrip("/")
+    for suffix in _BASE_PATH_SUFFIXES:
+        if path.endswith(suffix):
+            return path.removesuffix(suffix).rstrip("/")
+    return path
+
+
+def dns_name(text: str) -> str | None:
+    """`text` as a lowercase ASCII host name (RFC 1123 labels; Unicode via IDNA), or None.
+
+    A last label of digits only is refused (RFC 3696 §2): `127.1` or `1.2.3` is what
+    getaddrinfo reads as an IPv4 address, not a name.
+    """
+    root = "." if text.endswith(".") else ""
     try:
-        port = parts.port
+        name = text.removesuffix(".").encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    labels = name.split(".")
+    if len(name) > 253 or not all(_LABEL_RE.fullmatch(label) for label in labels):
+        return None
+    if _NUMERIC_RE.fullmatch(labels[-1]):
+        return None
+    return name + root
+
+
+def parse_host(text: str, what: str) -> str:
+    """An IPv4 address or a DNS name, normalized; ConfigError (`invalid <what>`) otherwise."""
+    try:
+        return str(ipaddress.IPv4Address(text))
     except ValueError:
-        raise ConfigError(f"invalid endpoint {endpoint!r}: bad port") from None
-    if not parts.hostname:
-        raise ConfigError(f"invalid endpoint {endpoint!r}: no host")
-    if parts.query or parts.fragment:
-        raise ConfigError(f"invalid endpoint {endpoint!r}: give the base URL, without ?query")
-    if port == 0:
-        raise ConfigError(f"invalid endpoint {endpoint!r}: port 0")
-    return "custom", endpoint.rstrip("/")
+        pass
+    name = dns_name(text)
+    if name is None:
+        raise ConfigError(f"invalid {what}: host {text!r} is not an IP address or a DNS "
+                          "name")
+    return name
+
+
+def parse_host_port(authority: str, what: str) -> tuple[str, int | None]:
+    """`host[:port]` or `[IPv6][:port]` as in a URL (no user@): the host checked and
+    normalized, the port 1-65535 in ASCII digits, None when absent."""
+    if authority.startswith("["):
+        inside, sep, rest = authority[1:].partition("]")
+        if not sep or "[" in inside or (rest and not rest.startswith(":")):
+            raise ConfigError(f"invalid {what}: unbalanced [ ] around the host")
+        try:
+            host = str(ipaddress.IPv6Address(inside)) if "%" not in inside else ""
+        except ValueError:
+            host = ""
+        if not host:
+            raise ConfigError(f"invalid {what}: {inside!r} in [ ] is not an IPv6 address")
+        port_text = rest[1:] if rest else None
+    else:
+        name, sep, port_part = authority.partition(":")
+        if ":" in port_part:
+            raise ConfigError(f"invalid {what}: an IPv6 address goes in brackets, "
+                              "e.g. [::1]:9443")
+        if not name:
+            raise ConfigError(f"invalid {what}: no host")
+        host = parse_host(name, what)
+        port_text = port_part if sep else None
+    return host, None if port_text is None else _parse_port(port_text, what)
+
+
+def _bracket(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 ALL_ENDPOINTS = "all"
@@ -175,18 +282,20 @@ ALL_ENDPOINTS = "all"
 def parse_endpoints(values: Iterable[str]) -> tuple[str, ...]:
     """Split repeated / comma-separated `--endpoint` values; `all` means every preset.
 
-    Duplicates go (probing one URL twice says nothing more and costs Binance a connection);
-    each entry is validated as a preset or a ws:// / wss:// URL.
+    Duplicates go, the first spelling kept (probing one URL twice says nothing more and
+    costs Binance a connection); each entry is validated as a preset or a ws:// / wss:// URL.
     """
     result: list[str] = []
+    bases: set[str] = set()
     for value in values:
         for entry in (e.strip() for e in value.split(",")):
             if not entry:
                 continue
             expanded = list(ENDPOINTS) if entry == ALL_ENDPOINTS else [entry]
             for endpoint in expanded:
-                resolve_endpoint(endpoint)
-                if endpoint not in result:
+                base = resolve_endpoint(endpoint)[1]
+                if base not in bases:
+                    bases.add(base)
                     result.append(endpoint)
     if not result:
         raise ConfigError("--endpoint is empty: give a preset, a URL, or all")
@@ -211,9 +320,8 @@ def build_target(symbols: Sequence[str], stream: str, endpoint: str) -> Target:
         path = f"{prefix}/ws/{streams[0]}"
     else:
         path = f"{prefix}/stream?streams={'/'.join(streams)}"
-    netloc = parts.netloc.rsplit("@", 1)[-1]
     return Target(
-        url=f"{parts.scheme}://{netloc}{path}",
+        url=f"{parts.scheme}://{parts.netloc}{path}",
         host=host,
         port=port,
         secure=secure,
@@ -227,7 +335,7 @@ def build_target(symbols: Sequence[str], stream: str, endpoint: str) -> Target:
 def parse_timeout(value: float | None, flag: str) -> float | None:
     if value is None:
         return None
-    if not 0 < value <= MAX_TIMEOUT:
+    if not 0 < value <= MAX_TIMEOUT:  # NaN fails every comparison: refused too
         raise ConfigError(f"{flag} must be between 0 and {MAX_TIMEOUT:g} seconds, got {value:g}")
     return value
 
@@ -268,7 +376,7 @@ def _parse_ip(text: str, what: str) -> str:
 
 
 def _parse_port(text: str, what: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    if not _PORT_RE.fullmatch(text) or not 0 < int(text) < 65536:
         raise ConfigError(f"invalid {what}: port {text!r} is not 1-65535")
     return int(text)
 
@@ -298,8 +406,18 @@ def parse_resolve(entries: Iterable[str]) -> dict[tuple[str, int], tuple[str, ..
             raise ConfigError(f"invalid --resolve {entry!r}: expected HOST:PORT:ADDR")
         port = _parse_port(port_text, "--resolve")
         addresses = tuple(_parse_ip(a, "--resolve address") for a in addrs.split(","))
-        result[(host.lower(), port)] = addresses
+        result[(parse_host(host, f"--resolve {entry!r}"), port)] = addresses
     return result
+
+
+def resolve_warnings(resolve: Mapping[tuple[str, int], tuple[str, ...]],
+                     targets: Sequence[Target]) -> list[str]:
+    """One line per --resolve entry no target connects to. curl ignores those silently,
+    which hides a wrong port (443 for 9443); the CLI warns, and still runs."""
+    wanted = {(t.host, t.port) for t in targets}
+    probed = ", ".join(f"{_bracket(t.host)}:{t.port}" for t in targets)
+    return [f"--resolve {_bracket(host)}:{port} matches no endpoint probed ({probed}): "
+            "ignored, as curl does" for host, port in resolve if (host, port) not in wanted]
 
 
 def parse_families(ipv4: bool, ipv6: bool) -> tuple[int, ...]:
@@ -309,13 +427,38 @@ def parse_families(ipv4: bool, ipv6: bool) -> tuple[int, ...]:
 
 
 def parse_ca_bundle(path: str | None) -> Path | None:
+    """A readable regular file of at most MAX_CA_BUNDLE_BYTES holding a PEM certificate.
+
+    Checked before it is opened, and again on the open file (O_NONBLOCK, so that a FIFO
+    swapped in meanwhile cannot block the open): a FIFO would hang and /dev/zero fill memory.
+    """
     if path is None:
         return None
+    if not path:
+        raise ConfigError("--ca-bundle is empty: give a PEM file")
     bundle = Path(path)
     try:
-        text = bundle.read_text(encoding="ascii", errors="replace")
+        _check_bundle_file(path, os.stat(path))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            _check_bundle_file(path, os.fstat(fd))
+            data = handle.read(MAX_CA_BUNDLE_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"cannot read --ca-bundle {path}: {exc.strerror or exc}") from None
-    if "-----BEGIN CERTIFICATE-----" not in text:
+    if len(data) > MAX_CA_BUNDLE_BYTES:  # it grew after the check
+        raise _too_big(path)
+    if b"-----BEGIN CERTIFICATE-----" not in data:
         raise ConfigError(f"--ca-bundle {path} holds no PEM certificate")
     return bundle
+
+
+def _check_bundle_file(path: str, info: os.stat_result) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(f"--ca-bundle {path} is not a regular file")
+    if info.st_size > MAX_CA_BUNDLE_BYTES:
+        raise _too_big(path)
+
+
+def _too_big(path: str) -> ConfigError:
+    return ConfigError(f"--ca-bundle {path} is larger than "
+                       f"{MAX_CA_BUNDLE_BYTES // (1024 * 1024)} MiB: not a CA bundle")

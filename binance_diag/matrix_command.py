@@ -21,6 +21,7 @@ from .config import ConfigError, ProbeConfig
 from .exitcodes import ExitCode
 from .matrix import EndpointMatrix, build_matrix
 from .model import ProbeReport, Thresholds
+from .probe.guard import DEFAULT_GRACE, DEFAULT_SETTINGS, GuardSettings
 from .probe.runner import run_probe
 
 MAX_ENDPOINTS = 32
@@ -43,17 +44,20 @@ async def run_matrix(configs: Sequence[ProbeConfig], command: str = "") -> list[
 
 def run_matrix_command(
     configs: Sequence[ProbeConfig], output_format: str, output: Path | None, command: str,
-    thresholds: Thresholds | None = None,
+    thresholds: Thresholds | None = None, guard: GuardSettings = DEFAULT_SETTINGS,
 ) -> ExitCode:
+    """`guard`: the validated --loop-*/--deadline-grace settings; its grace widens the
+    backstop's budget as it does a single probe's (no loop watchdog per probe here)."""
     check_matrix_size(len(configs))
     if sys.stderr.isatty():
         print(f"binance-diag: probing {len(configs)} endpoints concurrently...",
               file=sys.stderr, flush=True)
-    reports = run_bounded(configs, command)
+    reports = run_bounded(configs, command, guard.grace)
     return publish_matrix(diagnosed(reports, thresholds), output_format, output)
 
 
-def run_bounded(configs: Sequence[ProbeConfig], command: str = "") -> list[ProbeReport]:
+def run_bounded(configs: Sequence[ProbeConfig], command: str = "",
+                grace: float = DEFAULT_GRACE) -> list[ProbeReport]:
     """Run the matrix so that nothing can make it outlive one probe's budget for long.
 
     Each probe supervises its own stages; `run_abandoning` returns even if a task ignores its
@@ -63,7 +67,7 @@ def run_bounded(configs: Sequence[ProbeConfig], command: str = "") -> list[Probe
     from .probe.guard import BACKSTOP_MARGIN, run_budget
     from .supervise import run_abandoning
 
-    budget = max(run_budget(c) for c in configs) + BACKSTOP_MARGIN
+    budget = max(run_budget(c, grace) for c in configs) + BACKSTOP_MARGIN
     backstop = Backstop(budget).arm()
     try:
         return run_abandoning(run_matrix(configs, command))

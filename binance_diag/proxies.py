@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from .config import ConfigError
+from .config import ConfigError, parse_host_port
 
 PROXY_SCHEMES = {"http": 8080, "socks5": 1080, "socks5h": 1080}
 
@@ -44,10 +44,12 @@ class Proxy:
 
 
 def parse_proxy_url(url: str, source: str = "--proxy") -> Proxy:
-    """`http://[user:pass@]host[:port]`, `socks5://...` or `socks5h://...`."""
+    """`http://[user:pass@]host[:port]`, `socks5://...` or `socks5h://...`.
+
+    Messages never quote the URL: it may hold a password.
+    """
     try:
         parts = urlsplit(url.strip())
-        port = parts.port
     except ValueError:
         raise ConfigError(f"invalid proxy in {source}: bad URL") from None
     scheme = parts.scheme.lower()
@@ -56,11 +58,10 @@ def parse_proxy_url(url: str, source: str = "--proxy") -> Proxy:
                           "are not supported; use http:// or socks5://")
     if scheme not in PROXY_SCHEMES:
         raise ConfigError(f"invalid proxy in {source}: expected http://, socks5:// or socks5h://")
-    if not parts.hostname:
-        raise ConfigError(f"invalid proxy in {source}: no host")
+    host, port = parse_host_port(parts.netloc.rpartition("@")[2], f"proxy in {source}")
     return Proxy(
         scheme=scheme,
-        host=parts.hostname,
+        host=host,
         port=port or PROXY_SCHEMES[scheme],
         username=unquote(parts.username) if parts.username is not None else None,
         password=unquote(parts.password) if parts.password is not None else None,
@@ -89,7 +90,8 @@ def no_proxy_matches(host: str, port: int, no_proxy: str) -> bool:
         entry_host, entry_port = entry, None
         if entry.count(":") == 1:
             entry_host, _, port_text = entry.partition(":")
-            entry_port = int(port_text) if port_text.isdigit() else None
+            ascii_digits = port_text.isascii() and port_text.isdigit()  # not '²' or '٥٣'
+            entry_port = int(port_text) if ascii_digits else None
         if entry_port is not None and entry_port != port:
             continue
         entry_host = entry_host.strip("[]").lstrip(".").rstrip(".")
@@ -122,10 +124,19 @@ def select_proxy(
     explicit: str | None = None,
     disabled: bool = False,
 ) -> ProxyChoice:
+    """`--proxy` (explicit), else `--no-proxy` (disabled), else the environment's choice.
+
+    Both flags, or an empty --proxy, are refused rather than one silently dropped.
+    """
+    if explicit is not None and disabled:
+        raise ConfigError("--proxy and --no-proxy exclude each other: give one of them")
+    if explicit is not None and not explicit.strip():
+        raise ConfigError("--proxy is empty: give a proxy URL (http://host:3128, "
+                          "socks5h://host:1080), or --no-proxy to connect directly")
     websockets_choice = websockets_proxy(host, port, secure, environ)
     if disabled:
         return ProxyChoice(None, "proxy disabled by --no-proxy", websockets_choice)
-    if explicit:
+    if explicit is not None:
         return ProxyChoice(parse_proxy_url(explicit), "--proxy", websockets_choice)
     names = ("HTTPS_PROXY", "ALL_PROXY") if secure else ("HTTP_PROXY", "ALL_PROXY")
     for name in names:

@@ -88,7 +88,8 @@ class HttpConnect(TunnelHandshake):
             return
         head = bytes(self._buffer[:end]).decode("latin-1").split("\r\n")
         parts = head[0].split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+        if len(parts) < 2 or not parts[0].startswith("HTTP/") or not (
+                parts[1].isascii() and parts[1].isdigit()):
             self.error = TunnelError(ErrorKind.REJECTED, f"not an HTTP proxy answer: {head[0]!r}")
             return
         self.status, self.reason = int(parts[1]), parts[2] if len(parts) > 2 else ""

@@ -7,6 +7,8 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +34,38 @@ def closed_loopback_port() -> int:
     return port
 
 
+def assert_one_error_line(result: subprocess.CompletedProcess[str], message: str) -> None:
+    """DESIGN.md §5: exit 3, one `binance-diag: error:` line on stderr, no traceback."""
+    assert result.returncode == 3, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("binance-diag: error: ") and message in lines[0], lines[0]
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.fixture
+def dns_trap() -> Iterator[socket.socket]:
+    """A loopback UDP socket to pass as --resolver: a DNS query the probe sends lands here."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.setblocking(False)
+        yield sock
+
+
+def trap_address(trap: socket.socket) -> str:
+    host, port = trap.getsockname()
+    return f"{host}:{port}"
+
+
+def trapped(trap: socket.socket) -> bytes | None:
+    """The first datagram the trap got, None if none (loopback delivery is immediate)."""
+    try:
+        return trap.recv(4096)
+    except BlockingIOError:
+        return None
+
+
 def test_version() -> None:
     result = run_cli("--version")
     assert result.returncode == 0
@@ -50,15 +84,31 @@ def test_version() -> None:
         (["probe", "BTCUSDT", "--timeout", "0"], "--timeout must be"),
         (["probe", "BTCUSDT", "--no-such-flag"], "No such option"),
         (["frobnicate"], "No such command"),
+        (["probe", "BTCUSDT", "--endpoint", "ws://127.0.0.1:9", "--proxy", "http://127.0.0.1:9",
+          "--no-proxy"], "--proxy and --no-proxy exclude each other"),
+        (["probe", "BTCUSDT", "--endpoint", "ws://127.0.0.1:9", "--proxy", ""],
+         "--proxy is empty"),
+        (["probe", "BTCUSDT", "--endpoint", "ws://127.0.0.1:9,ws://127.0.0.1:10",
+          "--loop-interval", "-5"], "--loop-interval must be between 1 and 60000 ms, got -5"),
+        (["probe", "BTCUSDT", "--endpoint", "ws://127.0.0.1:9,ws://127.0.0.1:10",
+          "--deadline-grace", "nan"], "--deadline-grace must be between 1 and 60000 ms, got nan"),
+        (["probe", "BTCUSDT", "--endpoint", "ws://127.0.0.1:9", "--loop-threshold", "inf"],
+         "--loop-threshold must be between 1 and 60000 ms, got inf"),
+        (["probe", "BTCUSDT", "--endpoint", "ws://127.0.0.1:9", "--resolver", "127.0.0.1:\u00b2"],
+         "invalid --resolver: port '\u00b2' is not 1-65535"),
+        (["probe", "BTCUSDT", "--endpoint", "ws://127.0.0.1:9",
+          "--resolve", "stream.binance.com:\u00b9:127.0.0.1"],
+         "invalid --resolve: port '\u00b9' is not 1-65535"),
+        (["probe", "BTCUSDT", "--endpoint", "ws://127.0.0.1:9", "--ca-bundle", "/dev/zero"],
+         "--ca-bundle /dev/zero is not a regular file"),
+        (["probe", "BTCUSDT", "--endpoint", "ws://127.0.0.1:9", "--warn", "tls=\u0661\u0660\u0660"],
+         "is not a number of milliseconds"),
+        (["loopwatch", "--threshold", "nan", "--", sys.executable, "-c", "pass"],
+         "--threshold must be more than 0 ms"),
     ],
 )
 def test_bad_input_exits_3_with_one_line(args: list[str], message: str) -> None:
-    result = run_cli(*args)
-    assert result.returncode == 3, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert message in lines[0]
-    assert "Traceback" not in result.stderr
+    assert_one_error_line(run_cli(*args), message)
 
 
 def test_endpoints_lists_presets() -> None:
@@ -84,3 +134,57 @@ def test_refused_port_is_critical_with_valid_json(tmp_path) -> None:  # type: ig
     assert [s["status"] for s in document["stages"]] == [
         "ok", "failed", "skipped", "skipped", "skipped"]
     assert json.loads(out.read_text()) == document
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "message"),
+    [
+        ("wss://[::1", "unbalanced [ ] around the host"),
+        ("wss://127.0.0.1 :1", "host '127.0.0.1 ' is not an IP address or a DNS name"),
+        ("wss://exa mple.test", "host 'exa mple.test' is not an IP address or a DNS name"),
+        ("wss://u:p@nothing.test:1", "user:password@ is not supported"),
+        ("wss://nothing.test#frag", "give the base URL, without #fragment"),
+        ("ws://127.0.0.1:9,wss://exa mple.test", "host 'exa mple.test' is not"),
+    ],
+)
+def test_bad_endpoint_host_is_refused_before_any_dns_query(
+    endpoint: str, message: str, dns_trap: socket.socket,
+) -> None:
+    result = run_cli("probe", "BTCUSDT", "--endpoint", endpoint, "--resolver",
+                     trap_address(dns_trap), "--timeout", "0.3")
+    assert_one_error_line(result, f"invalid endpoint {endpoint.split(',')[-1]!r}: {message}")
+    assert trapped(dns_trap) is None
+
+
+def test_the_dns_trap_sees_a_query_for_a_valid_name(dns_trap: socket.socket) -> None:
+    """The control for the test above: a well-formed host is asked of the trap."""
+    result = run_cli("probe", "BTCUSDT", "--endpoint", "wss://nothing.test:1", "--resolver",
+                     trap_address(dns_trap), "--timeout", "0.3", "--format", "nagios")
+    assert result.returncode == 2, result.stderr
+    query = trapped(dns_trap)
+    assert query is not None and b"\x07nothing\x04test\x00" in query
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.timeout(20)
+def test_ca_bundle_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "ca.pem"
+    os.mkfifo(fifo)
+    result = run_cli("probe", "BTCUSDT", "--endpoint", "ws://127.0.0.1:9", "--ca-bundle",
+                     str(fifo), timeout=10)
+    assert_one_error_line(result, f"--ca-bundle {fifo} is not a regular file")
+
+
+@pytest.mark.timeout(30)
+def test_base_url_with_ws_and_a_resolve_entry_for_no_target() -> None:
+    """`/ws` as Binance documents the base URL is not doubled; an unused --resolve is a
+    warning (curl ignores it silently), not an error: the probe still runs."""
+    port = closed_loopback_port()
+    result = run_cli("probe", "BTCUSDT", "--endpoint", f"ws://127.0.0.1:{port}/ws",
+                     "--resolve", "stream.binance.com:443:127.0.0.1", "--format", "json")
+    assert result.returncode == 2, result.stderr
+    assert json.loads(result.stdout)["target"]["url"] == (
+        f"ws://127.0.0.1:{port}/ws/btcusdt@aggTrade")
+    assert result.stderr.splitlines() == [
+        f"binance-diag: warning: --resolve stream.binance.com:443 matches no endpoint probed "
+        f"(127.0.0.1:{port}): ignored, as curl does"]

@@ -1,15 +1,26 @@
+import math
+import os
+from pathlib import Path
+
 import pytest
 
 from binance_diag.config import (
+    MAX_CA_BUNDLE_BYTES,
     ConfigError,
     Nameserver,
     build_target,
     build_timeouts,
+    dns_name,
     parse_ca_bundle,
+    parse_endpoints,
     parse_nameserver,
     parse_resolve,
     parse_symbols,
+    parse_timeout,
+    resolve_warnings,
 )
+
+PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
 
 def test_single_symbol_uses_raw_stream_path_lowercase() -> None:
@@ -110,3 +121,161 @@ def test_ca_bundle_must_be_readable_pem(tmp_path) -> None:  # type: ignore[no-un
     empty.write_text("hello")
     with pytest.raises(ConfigError, match="no PEM"):
         parse_ca_bundle(str(empty))
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "message"),
+    [
+        ("wss://[::1", "unbalanced [ ] around the host"),
+        ("wss://[::1]x:1", "unbalanced [ ] around the host"),
+        ("wss://[nothost]:1", "'nothost' in [ ] is not an IPv6 address"),
+        ("wss://::1:9443", "an IPv6 address goes in brackets"),
+        ("wss://127.0.0.1 :1", "host '127.0.0.1 ' is not an IP address or a DNS name"),
+        ("wss://exa mple.com", "host 'exa mple.com' is not an IP address or a DNS name"),
+        ("wss://exa_mple.com", "host 'exa_mple.com' is not"),
+        ("wss://-bad.example", "host '-bad.example' is not"),
+        ("wss://a..b", "host 'a..b' is not"),
+        ("wss://127.1:9443", "host '127.1' is not"),  # getaddrinfo would read 127.0.0.1
+        (f"wss://{'a' * 64}.com", "is not an IP address or a DNS name"),
+        ("wss://u:p@127.0.0.1:1", "user:password@ is not supported"),
+        ("wss://u@127.0.0.1:1", "user:password@ is not supported"),
+        ("wss://host#frag", "without #fragment"),
+        ("wss://host/?a=1", "without ?query"),
+        ("wss://host/ws/btcusdt@aggTrade", "not a stream URL"),
+        ("wss://host/a b", "the path must be ASCII without spaces"),
+        ("wss://host\t:1", "control characters"),
+        ("wss://host:", "port '' is not 1-65535"),
+        ("wss://host:\u00b2", "port '\u00b2' is not 1-65535"),
+        ("wss://host:\u0665\u0663", "is not 1-65535"),
+        ("wss://:1", "no host"),
+    ],
+)
+def test_endpoint_url_checks_name_the_problem(endpoint: str, message: str) -> None:
+    with pytest.raises(ConfigError, match="invalid endpoint") as raised:
+        build_target(["BTCUSDT"], "aggTrade", endpoint)
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "url"),
+    [
+        ("wss://host:1/ws", "wss://host:1/ws/btcusdt@aggTrade"),  # Binance's documented base
+        ("wss://host:1/ws/", "wss://host:1/ws/btcusdt@aggTrade"),
+        ("wss://host:1/stream", "wss://host:1/ws/btcusdt@aggTrade"),
+        ("wss://fstream.binance.com/market/ws", "wss://fstream.binance.com/market/ws/btcusdt@aggTrade"),
+        ("wss://fstream.binance.com/market", "wss://fstream.binance.com/market/ws/btcusdt@aggTrade"),
+        ("wss://host/news", "wss://host/news/ws/btcusdt@aggTrade"),  # not a /ws segment
+        ("WSS://Stream.Binance.COM:9443", "wss://stream.binance.com:9443/ws/btcusdt@aggTrade"),
+        ("wss://b\u00fccher.example", "wss://xn--bcher-kva.example/ws/btcusdt@aggTrade"),
+        ("ws://[0:0::1]:8080", "ws://[::1]:8080/ws/btcusdt@aggTrade"),
+        ("wss://host.:1", "wss://host.:1/ws/btcusdt@aggTrade"),
+    ],
+)
+def test_custom_base_urls_are_normalized(endpoint: str, url: str) -> None:
+    assert build_target(["BTCUSDT"], "aggTrade", endpoint).url == url
+
+
+def test_base_url_suffix_is_stripped_for_combined_streams_too() -> None:
+    target = build_target(["BTCUSDT", "ETHUSDT"], "aggTrade", "wss://host:1/stream")
+    assert target.url == "wss://host:1/stream?streams=btcusdt@aggTrade/ethusdt@aggTrade"
+    assert target.host == "host" and target.port == 1
+
+
+def test_endpoint_list_drops_the_same_base_spelled_twice() -> None:
+    assert parse_endpoints(["wss://h:1,wss://h:1/ws,WSS://H:1/"]) == ("wss://h:1",)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("stream.binance.com", "stream.binance.com"), ("Stream.Binance.COM.", "stream.binance.com."),
+     ("b\u00fccher.example", "xn--bcher-kva.example"), ("localhost", "localhost"),
+     ("a-b.c", "a-b.c"), ("", None), ("a b", None), ("a_b", None), ("-a.b", None),
+     ("a-.b", None), ("1.2.3", None), ("a.123", None), ("x" * 64, None),
+     (".".join(["a" * 63] * 4), None)],
+)
+def test_dns_name(text: str, name: str | None) -> None:
+    assert dns_name(text) == name
+
+
+@pytest.mark.parametrize(
+    "text", ["127.0.0.1:\u00b2", "127.0.0.1:\u0665\u0663", "[::1]:\u00b9", "127.0.0.1: 53",
+             "127.0.0.1:+53", "127.0.0.1:5_3"],
+)
+def test_resolver_port_is_ascii_digits_only(text: str) -> None:
+    with pytest.raises(ConfigError, match="invalid --resolver: port .* is not 1-65535"):
+        parse_nameserver(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["stream.binance.com:\u00b9:127.0.0.1", "h:\u0664\u0664\u0663:127.0.0.1",
+             "exa mple.com:443:127.0.0.1", "h_x:443:127.0.0.1"],
+)
+def test_bad_resolve_ports_and_hosts(text: str) -> None:
+    with pytest.raises(ConfigError, match="invalid --resolve"):
+        parse_resolve([text])
+
+
+def test_resolve_host_is_normalized_like_the_target_host() -> None:
+    resolve = parse_resolve(["B\u00fccher.Example:443:127.0.0.1"])
+    target = build_target(["BTCUSDT"], "aggTrade", "wss://b\u00fccher.example:443")
+    assert resolve_warnings(resolve, [target]) == []
+
+
+def test_resolve_entries_that_match_no_target_are_warned_about() -> None:
+    targets = [build_target(["BTCUSDT"], "aggTrade", e) for e in ("spot", "ws://[::1]:80")]
+    resolve = parse_resolve(["stream.binance.com:9443:127.0.0.1",
+                             "stream.binance.com:443:127.0.0.1"])
+    assert resolve_warnings(resolve, targets) == [
+        "--resolve stream.binance.com:443 matches no endpoint probed (stream.binance.com:9443, "
+        "[::1]:80): ignored, as curl does"]
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_timeouts_refuse_nan_and_inf(value: float) -> None:
+    with pytest.raises(ConfigError, match="--duration must be between"):
+        parse_timeout(value, "--duration")
+    with pytest.raises(ConfigError, match="--timeout must be between"):
+        build_timeouts(value)
+
+
+def test_ca_bundle_must_be_a_regular_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is not a regular file"):
+        parse_ca_bundle(str(tmp_path))
+    with pytest.raises(ConfigError, match="--ca-bundle is empty"):
+        parse_ca_bundle("")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.timeout(5)
+def test_ca_bundle_fifo_without_writer_is_refused_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "ca.pem"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match=f"--ca-bundle {fifo} is not a regular file"):
+        parse_ca_bundle(str(fifo))
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero here")
+@pytest.mark.timeout(5)
+def test_ca_bundle_device_is_refused_not_read() -> None:
+    with pytest.raises(ConfigError, match="/dev/zero is not a regular file"):
+        parse_ca_bundle("/dev/zero")
+
+
+def test_ca_bundle_size_is_capped(tmp_path: Path) -> None:
+    at_cap, over = tmp_path / "at-cap.pem", tmp_path / "over.pem"
+    for path, size in ((at_cap, MAX_CA_BUNDLE_BYTES), (over, MAX_CA_BUNDLE_BYTES + 1)):
+        with path.open("wb") as handle:
+            handle.write(PEM.encode())
+            handle.truncate(size)  # sparse: no 10 MiB written
+    assert parse_ca_bundle(str(at_cap)) == at_cap
+    with pytest.raises(ConfigError, match="is larger than 10 MiB: not a CA bundle"):
+        parse_ca_bundle(str(over))
+
+
+def test_ca_bundle_through_a_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "real.pem"
+    real.write_text(PEM)
+    link = tmp_path / "link.pem"
+    link.symlink_to(real)
+    assert parse_ca_bundle(str(link)) == link

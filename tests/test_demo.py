@@ -95,6 +95,9 @@ def test_all_reports_a_mismatch_and_exits_2() -> None:
         (["--all", "--fault", "healthy"], "--all runs every fault: drop --fault"),
         (["--all", "--format", "json"], "--all prints a table"),
         (["--fault", "healthy", "--timeout", "0"], "--timeout must be"),
+        (["--fault", "healthy", "--timeout", "nan"], "--timeout must be"),
+        (["--fault", "", "--timeout", TIMEOUT], "--fault is empty"),
+        (["--fault", " ", "--timeout", TIMEOUT], "--fault is empty"),
     ],
 )
 def test_bad_input_exits_3_with_one_line(

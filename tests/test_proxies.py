@@ -74,3 +74,44 @@ def test_flags_win_over_environment() -> None:
 def test_ws_uses_http_proxy() -> None:
     choice = select_proxy("127.0.0.1", 80, False, {"HTTP_PROXY": "http://corp:3128"})
     assert choice.proxy is not None and choice.proxy.source == "HTTP_PROXY"
+
+
+def test_proxy_and_no_proxy_exclude_each_other() -> None:
+    with pytest.raises(ConfigError, match="--proxy and --no-proxy exclude each other"):
+        select_proxy(HOST, PORT, True, {}, explicit="http://127.0.0.1:3128", disabled=True)
+    with pytest.raises(ConfigError, match="exclude each other"):
+        select_proxy(HOST, PORT, True, {}, explicit="", disabled=True)
+
+
+@pytest.mark.parametrize("explicit", ["", "  "])
+def test_empty_proxy_is_refused_not_read_as_none(explicit: str) -> None:
+    env = {"HTTPS_PROXY": "http://corp:3128"}
+    with pytest.raises(ConfigError, match="--proxy is empty"):
+        select_proxy(HOST, PORT, True, env, explicit=explicit)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [("http://exa mple:3128", "host 'exa mple' is not an IP address or a DNS name"),
+     ("http://proxy:\u00b2", "port '\u00b2' is not 1-65535"),
+     ("http://proxy:\u0663\u0661\u0662\u0668", "is not 1-65535"),
+     ("http://u:secret@[::1", "bad URL"),
+     ("http://u:secret@::1:3128", "an IPv6 address goes in brackets")],
+)
+def test_proxy_host_and_port_are_checked(url: str, message: str) -> None:
+    with pytest.raises(ConfigError, match="invalid proxy in --proxy") as raised:
+        parse_proxy_url(url)
+    assert message in str(raised.value)
+    assert "secret" not in str(raised.value)
+
+
+def test_proxy_host_is_normalized() -> None:
+    assert parse_proxy_url("http://u:p@[0:0::1]:3128").host == "::1"
+    assert parse_proxy_url("socks5h://Proxy.Corp").host == "proxy.corp"
+
+
+def test_no_proxy_port_in_other_digits_is_no_port() -> None:
+    """int('²') raises and int('٥٣') is 53: such an entry names no port, as `host:x` does."""
+    assert no_proxy_matches(HOST, 53, "stream.binance.com:\u0665\u0663")
+    assert no_proxy_matches(HOST, PORT, "stream.binance.com:\u00b2")
+    assert not no_proxy_matches(HOST, PORT, "stream.binance.com:53")

@@ -92,6 +92,8 @@ def probe(
 ) -> None:
     """Probe a market stream stage by stage: dns, tcp, tls, ws_upgrade, first_message."""
     import os
+    import sys
+    from dataclasses import replace
 
     from ..config import (
         ProbeConfig,
@@ -103,13 +105,18 @@ def probe(
         parse_nameserver,
         parse_resolve,
         parse_timeout,
+        resolve_warnings,
     )
+    from ..diagnose.thresholds import parse_thresholds
+    from ..probe.guard import guard_settings
     from ..proxies import select_proxy
 
+    # Every option is checked before the first packet, whichever path runs below.
+    guard = guard_settings(loop_interval, loop_threshold, deadline_grace)
     endpoints = parse_endpoints(endpoint or ["spot"])
-    target = build_target(symbols, stream, endpoints[0])
+    targets = [build_target(symbols, stream, e) for e in endpoints]
     config = ProbeConfig(
-        target=target,
+        target=targets[0],
         timeouts=build_timeouts(
             timeout, dns=dns_timeout, connect=connect_timeout, tls=tls_timeout,
             upgrade=upgrade_timeout, message=message_timeout,
@@ -118,29 +125,23 @@ def probe(
         compare_resolvers=tuple(parse_nameserver(r) for r in compare_resolvers or ()),
         resolve=parse_resolve(resolve or ()),
         ca_bundle=parse_ca_bundle(ca_bundle),
-        proxy=select_proxy(target.host, target.port, target.secure, os.environ, proxy, no_proxy),
         families=parse_families(ipv4, ipv6),
         hold=parse_timeout(duration, "--duration"),
     )
-    from ..diagnose.thresholds import parse_thresholds
-
+    configs = [replace(config, target=t, proxy=select_proxy(
+        t.host, t.port, t.secure, os.environ, proxy, no_proxy)) for t in targets]
     thresholds = parse_thresholds(warn or (), crit or ())
-    if len(endpoints) > 1:
-        from dataclasses import replace
-
+    for warning in resolve_warnings(config.resolve, targets):
+        print(f"binance-diag: warning: {warning}", file=sys.stderr)
+    if len(configs) > 1:
         from ..matrix_command import run_matrix_command
 
-        targets = [build_target(symbols, stream, e) for e in endpoints]
-        configs = [replace(config, target=t, proxy=select_proxy(
-            t.host, t.port, t.secure, os.environ, proxy, no_proxy)) for t in targets]
         raise typer.Exit(int(run_matrix_command(configs, output_format.value, output,
-                                                command_line(), thresholds)))
+                                                command_line(), thresholds, guard)))
     from ..app import run_probe_command
-    from ..probe.guard import guard_settings
 
-    guard = guard_settings(loop_interval, loop_threshold, deadline_grace)
-    code = run_probe_command(config, output_format.value, output, command_line(), thresholds,
-                             guard)
+    code = run_probe_command(configs[0], output_format.value, output, command_line(),
+                             thresholds, guard)
     raise typer.Exit(int(code))
 
 

@@ -76,6 +76,7 @@ def simulate(
 
     if fault is None:
         raise ConfigError("simulate needs --fault NAME (or --list to see them)")
+    _check_fault_given(fault)
     from ..simulate.serve import SimulateRequest, serve, split_symbols
 
     request = SimulateRequest(
@@ -109,6 +110,8 @@ def demo(
     ] = None,
 ) -> None:
     """Offline: probe a simulated fault on loopback and show the full report."""
+    if fault is not None:
+        _check_fault_given(fault)
     if all_faults:
         from ..demo import check_all_arguments, run_demo_all
 
@@ -116,5 +119,14 @@ def demo(
         raise typer.Exit(int(run_demo_all(timeout)))
     from ..demo import DEFAULT_FAULT, run_demo
 
-    code = run_demo(fault or DEFAULT_FAULT, output_format.value, output, timeout)
+    code = run_demo(DEFAULT_FAULT if fault is None else fault, output_format.value, output,
+                    timeout)
     raise typer.Exit(int(code))
+
+
+def _check_fault_given(fault: str) -> None:
+    """`--fault ''` names nothing: refused, never read as the default fault."""
+    from ..config import ConfigError
+
+    if not fault.strip():
+        raise ConfigError("--fault is empty: name a fault (binance-diag simulate --list)")

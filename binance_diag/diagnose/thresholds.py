@@ -35,6 +35,8 @@ def parse_limits(entries: Iterable[str], flag: str) -> dict[StageName, float]:
             raise ConfigError(f"invalid {flag} {entry!r}: expected STAGE=MS, e.g. tls=500")
         stage = parse_stage(stage_text, flag)
         try:
+            if not ms_text.isascii():  # float() would read '١٠٠' (Arabic-Indic) as 100
+                raise ValueError(ms_text)
             ms = float(ms_text.strip().removesuffix("ms"))
         except ValueError:
             raise ConfigError(f"invalid {flag} {entry!r}: {ms_text!r} is not a number of "

@@ -67,7 +67,7 @@ def guard_settings(interval_ms: float | None = None, threshold_ms: float | None 
     for flag, value, default in (("--loop-interval", interval_ms, DEFAULT_INTERVAL),
                                  ("--loop-threshold", threshold_ms, DEFAULT_THRESHOLD),
                                  ("--deadline-grace", grace_ms, DEFAULT_GRACE)):
-        if value is not None and not 1 <= value <= MAX_MS:
+        if value is not None and not 1 <= value <= MAX_MS:  # NaN fails it too
             raise ConfigError(f"{flag} must be between 1 and {MAX_MS:g} ms, got {value:g}")
         values[flag] = default if value is None else value / 1000
     return GuardSettings(values["--loop-interval"], values["--loop-threshold"],

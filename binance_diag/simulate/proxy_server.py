@@ -99,7 +99,7 @@ class HttpConnectProxy(ForwardingProxy):
                 return
         host, _, port_text = authority.rpartition(":")
         destination = self._destination(host.strip("[]"))
-        if destination is None or not port_text.isdigit():
+        if destination is None or not (port_text.isascii() and port_text.isdigit()):
             writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
             await writer.drain()
             return

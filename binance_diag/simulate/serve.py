@@ -8,7 +8,6 @@ request, so a bot author sees what their client did. SIGINT or SIGTERM stops it 
 from __future__ import annotations
 
 import ipaddress
-import re
 import shlex
 import signal
 import sys
@@ -20,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from ..config import ConfigError, build_target, parse_symbols
+from ..config import MAX_TIMEOUT, ConfigError, build_target, parse_host, parse_symbols
 from .catalogue import lookup_fault
 from .certs import CertificateAuthority, CertificateFiles
 from .faults import Fault
@@ -43,8 +42,6 @@ _FAULT_OPTIONS = {
 }
 """Options that only change one fault's script: a note is printed when they cannot apply."""
 
-
-_HOSTNAME_RE = re.compile(r"[a-z0-9]([a-z0-9-]{0,62}\.)*[a-z0-9-]{1,63}")
 
 _PEER_NOTES = {
     "server": "({tls})",
@@ -76,9 +73,14 @@ class SimulateRequest:
 
 
 def split_symbols(values: list[str] | None) -> tuple[str, ...]:
-    """`--symbols BTCUSDT,ETHUSDT` and repeated `--symbols X --symbols Y` alike."""
-    raw = [part for value in values or () for part in value.split(",") if part.strip()]
-    return parse_symbols(raw) if raw else ()
+    """`--symbols BTCUSDT,ETHUSDT` and repeated `--symbols X --symbols Y` alike; () when
+    not given. Given but empty (`--symbols ''`, `,,`) is refused, not read as "any"."""
+    if values is None:
+        return ()
+    raw = [part for value in values for part in value.split(",") if part.strip()]
+    if not raw:
+        raise ConfigError("--symbols is empty: give symbols, e.g. --symbols BTCUSDT,ETHUSDT")
+    return parse_symbols(raw)
 
 
 def check_host(host: str, allow_external: bool) -> str:
@@ -96,12 +98,12 @@ def check_host(host: str, allow_external: bool) -> str:
 
 
 def check_hostname(hostname: str) -> str:
-    """A DNS name (or IP literal) for the URL, SNI and certificate: ConfigError otherwise."""
-    name = hostname.strip().lower().rstrip(".")
-    if not _HOSTNAME_RE.fullmatch(name):
+    """A DNS name (or IPv4 literal) for the URL, SNI and certificate: ConfigError otherwise."""
+    try:
+        return parse_host(hostname.strip().rstrip("."), "--hostname")
+    except ConfigError:
         raise ConfigError(f"--hostname must be a host name like stream.binance.com, "
-                          f"got {hostname!r}")
-    return name
+                          f"got {hostname!r}") from None
 
 
 def server_options(request: SimulateRequest, fault: Fault) -> ServerOptions:
@@ -113,20 +115,18 @@ def server_options(request: SimulateRequest, fault: Fault) -> ServerOptions:
     """
     options = ServerOptions()
     if request.delay_ms is not None:
-        if request.delay_ms < 0:
-            raise ConfigError("--delay must be 0 or more milliseconds")
-        options = replace(options, delay=request.delay_ms / 1000)
+        delay_ms = _checked(request.delay_ms, "--delay", "milliseconds", zero_ok=True)
+        options = replace(options, delay=delay_ms / 1000)
     if request.after is not None:
         if request.after < 0:
             raise ConfigError("--after must be 0 or more messages")
         options = replace(options, message_count=request.after, shutdown_after=request.after)
     if request.trickle_interval is not None:
-        if request.trickle_interval <= 0:
-            raise ConfigError("--trickle-interval must be more than 0 seconds")
-        options = replace(options, trickle_interval=request.trickle_interval)
+        interval = _checked(request.trickle_interval, "--trickle-interval", "seconds")
+        options = replace(options, trickle_interval=interval)
     ping_interval = request.ping_interval
-    if ping_interval is not None and ping_interval <= 0:
-        raise ConfigError("--ping-interval must be more than 0 seconds")
+    if ping_interval is not None:
+        _checked(ping_interval, "--ping-interval", "seconds")
     if ping_interval is None and fault.name != "ping-timeout":
         ping_interval = BINANCE_PING_INTERVAL
     if ping_interval is not None:
@@ -135,6 +135,15 @@ def server_options(request: SimulateRequest, fault: Fault) -> ServerOptions:
     if request.symbols:
         options = replace(options, known_symbols=frozenset(request.symbols))
     return options
+
+
+def _checked(value: float, flag: str, unit: str, zero_ok: bool = False) -> float:
+    """`value` in (0, max] ([0, max] with `zero_ok`), max being an hour; NaN, inf refused."""
+    maximum = MAX_TIMEOUT * (1000 if unit == "milliseconds" else 1)
+    if (0 <= value if zero_ok else 0 < value) and value <= maximum:  # NaN fails both
+        return value
+    bounds = f"0 to {maximum:.0f}" if zero_ok else f"more than 0 and at most {maximum:.0f}"
+    raise ConfigError(f"{flag} must be {bounds} {unit}, got {value:g}")
 
 
 def ignored_options(request: SimulateRequest, fault: Fault) -> list[str]:

@@ -136,6 +136,20 @@ BAD_INPUT = [
     (["--fault", "slow-first-message", "--delay", "-1"], "--delay must be"),
     (["--fault", "healthy", "--ping-interval", "0"], "--ping-interval must be"),
     ([], "simulate needs --fault"),
+    (["--fault", "ping-timeout", "--ping-interval", "nan"],
+     "--ping-interval must be more than 0 and at most 3600 seconds, got nan"),
+    (["--fault", "healthy", "--ping-interval", "inf"], "--ping-interval must be"),
+    (["--fault", "slow-first-message", "--delay", "nan"],
+     "--delay must be 0 to 3600000 milliseconds, got nan"),
+    (["--fault", "slow-first-message", "--delay", "inf"], "--delay must be"),
+    (["--fault", "trickle", "--trickle-interval", "nan"],
+     "--trickle-interval must be more than 0 and at most 3600 seconds, got nan"),
+    (["--fault", "trickle", "--trickle-interval", "-1"], "--trickle-interval must be"),
+    (["--fault", "healthy", "--symbols", ""], "--symbols is empty"),
+    (["--fault", "healthy", "--symbols", ",,"], "--symbols is empty"),
+    (["--fault", "healthy", "--symbols", "BTCUSDT,BTC-USDT"], "invalid symbol 'BTC-USDT'"),
+    (["--fault", ""], "--fault is empty"),
+    (["--fault", "healthy", "--hostname", "exa_mple.com"], "--hostname must be"),
 ]
 
 
@@ -219,6 +233,16 @@ def test_ping_interval_scales_binance_cadence() -> None:
     assert hold["pings_seen"] >= 3
     assert hold["pongs_sent"] == hold["pings_seen"]
     assert 50 * MS <= hold["ping_interval_s"] < 200 * MS
+
+
+def test_symbols_not_given_means_any_and_zero_delay_is_allowed() -> None:
+    from binance_diag.simulate.serve import split_symbols
+
+    assert split_symbols(None) == ()
+    assert split_symbols(["btcusdt,", "ETHUSDT"]) == ("BTCUSDT", "ETHUSDT")
+    options = server_options(SimulateRequest("slow-first-message", delay_ms=0),
+                             FAULTS["slow-first-message"])
+    assert options.delay == 0
 
 
 def test_knobs_map_onto_the_fault_options() -> None:
