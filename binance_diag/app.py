@@ -109,7 +109,7 @@ def run_probe_command(
         if display is not None:
             display.stop()
         code = publish(with_thresholds(report), output_format, output)
-        _exit_now(int(code))
+        exit_now(int(code))
 
     watch = ProbeGuard(progress, tracer, on_expiry, guard)
     display = _live_progress(tracer, watch.loop_lag_ms)
@@ -125,7 +125,7 @@ def run_probe_command(
     return publish(with_thresholds(report), output_format, output)
 
 
-def _exit_now(code: int) -> None:
+def exit_now(code: int) -> None:
     """End the process from a non-main thread, without waiting for the stuck loop thread."""
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -2,8 +2,8 @@
 
 The probes run concurrently in one event loop, each with its own stage deadlines, so the
 whole matrix ends within one probe's budget plus the grace, however many endpoints there
-are. (A single probe's loop watchdog is not attached: its blockage report and hard deadlines
-are per probe; the faulthandler backstop still bounds the process.) Binance counts
+are. One loop watchdog watches the shared loop, and one hard deadline (the longest probe's
+budget) stands in for a single probe's per-stage ones. Binance counts
 connections per IP (300 attempts per 5 minutes): the matrix opens one per endpoint, and
 refuses to open more than `MAX_ENDPOINTS` at once.
 """
@@ -11,9 +11,11 @@ refuses to open more than `MAX_ENDPOINTS` at once.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -21,9 +23,12 @@ from .config import ConfigError, ProbeConfig
 from .exitcodes import ExitCode
 from .matrix import EndpointMatrix, build_matrix
 from .model import ProbeReport, Thresholds
-from .probe.guard import DEFAULT_GRACE, DEFAULT_SETTINGS, GuardSettings
+from .probe.base import StageListener
+from .probe.guard import DEFAULT_SETTINGS, GuardSettings
 from .probe.runner import run_probe
 
+EXPIRY_WAIT = 10.0
+"""How long the main thread waits for the hard deadline's publication, if it lost the race."""
 MAX_ENDPOINTS = 32
 """More at once would look like a connection flood to Binance (and to a firewall)."""
 
@@ -44,34 +49,87 @@ async def run_matrix(configs: Sequence[ProbeConfig], command: str = "") -> list[
 
 def run_matrix_command(
     configs: Sequence[ProbeConfig], output_format: str, output: Path | None, command: str,
-    thresholds: Thresholds | None = None, guard: GuardSettings = DEFAULT_SETTINGS,
+    thresholds: Thresholds | None = None, guard: GuardSettings = DEFAULT_SETTINGS, *,
+    listeners: Sequence[StageListener] = (),
 ) -> ExitCode:
-    """`guard`: the validated --loop-*/--deadline-grace settings; its grace widens the
-    backstop's budget as it does a single probe's (no loop watchdog per probe here)."""
+    """Probe the endpoints under one loop watchdog and publish the matrix; its exit code.
+
+    As for one probe, whichever finishes first publishes: the run, or the hard deadline
+    (the longest probe's budget, from its own thread, when the shared loop is stuck)."""
+    from .app import check_output, exit_now
+
     check_matrix_size(len(configs))
+    check_output(output)
     if sys.stderr.isatty():
         print(f"binance-diag: probing {len(configs)} endpoints concurrently...",
               file=sys.stderr, flush=True)
-    reports = run_bounded(configs, command, guard.grace)
+    claim = threading.Lock()
+
+    def on_expiry(reports: list[ProbeReport]) -> None:
+        if claim.acquire(blocking=False):
+            exit_now(int(publish_matrix(diagnosed(reports, thresholds), output_format,
+                                        output)))
+
+    reports = run_bounded(configs, command, guard, on_expiry, listeners)
+    if not claim.acquire(blocking=False):
+        threading.Event().wait(EXPIRY_WAIT)  # the deadline's thread is publishing and exits
     return publish_matrix(diagnosed(reports, thresholds), output_format, output)
 
 
-def run_bounded(configs: Sequence[ProbeConfig], command: str = "",
-                grace: float = DEFAULT_GRACE) -> list[ProbeReport]:
-    """Run the matrix so that nothing can make it outlive one probe's budget for long.
+def run_bounded(
+    configs: Sequence[ProbeConfig], command: str = "", guard: GuardSettings = DEFAULT_SETTINGS,
+    on_expiry: Callable[[list[ProbeReport]], None] | None = None,
+    listeners: Sequence[StageListener] = (),
+) -> list[ProbeReport]:
+    """Run the matrix so that nothing can make it outlive its budget (the longest probe's).
 
-    Each probe supervises its own stages; `run_abandoning` returns even if a task ignores its
-    cancellation, and the faulthandler backstop ends a process whose loop is stuck.
+    Each probe supervises its own stages, and `run_abandoning` returns even if a task
+    ignores its cancellation. One watchdog watches the shared loop (every report gets its
+    figures); if the loop is stuck past the budget plus the grace, a hard deadline hands
+    `on_expiry` the reports as far as they got; the faulthandler backstop comes last.
+    `listeners` hear every probe's stage changes (tests block the loop with one).
     """
-    from .hard_deadline import Backstop
-    from .probe.guard import BACKSTOP_MARGIN, run_budget
+    from .hard_deadline import Backstop, DeadlineExpiry, HardDeadline
+    from .probe.base import Tracer
+    from .probe.guard import BACKSTOP_MARGIN, REPORT_ALLOWANCE, partial_report, run_budget
+    from .probe.runner import ProbeProgress, build_report
     from .supervise import run_abandoning
+    from .watchdog import LoopWatchdog
 
-    budget = max(run_budget(c, grace) for c in configs) + BACKSTOP_MARGIN
-    backstop = Backstop(budget).arm()
+    budget = max(run_budget(c, guard.grace) for c in configs)
+    stages_budget = budget - guard.grace - REPORT_ALLOWANCE  # what the probes may take
+    watchdog = LoopWatchdog(guard.threshold, guard.interval, logger=None)
+    runs = [(c, ProbeProgress(c, command), Tracer(listeners=list(listeners))) for c in configs]
+
+    def expired(expiry: DeadlineExpiry) -> None:
+        if on_expiry is None:
+            return
+        stats = watchdog.stats()
+        reports = []
+        for _, progress, tracer in runs:
+            if progress.current is None and len(progress.results) == len(progress.plan):
+                # This probe had finished: its verdict stands, the deadline was not its own.
+                done = dataclasses.replace(stats, deadline_enforced_by_watchdog=False)
+                reports.append(build_report(progress, tracer, done))
+            else:
+                reports.append(partial_report(progress, tracer, stats, expiry))
+        on_expiry(reports)
+
+    async def matrix() -> list[ProbeReport]:
+        watchdog.attach()
+        deadline = HardDeadline(stages_budget, expired, grace=guard.grace,
+                                watchdog=watchdog).start()
+        try:
+            return list(await asyncio.gather(*(
+                run_probe(c, t, command, progress=p, loop=watchdog.stats) for c, p, t in runs)))
+        finally:
+            deadline.cancel()
+
+    backstop = Backstop(budget + guard.grace + BACKSTOP_MARGIN).arm()
     try:
-        return run_abandoning(run_matrix(configs, command))
+        return run_abandoning(matrix())
     finally:
+        watchdog.stop()
         backstop.disarm()
 
 

@@ -155,23 +155,30 @@ class ProbeGuard:
         self.on_expiry(self.partial_report(expiry))
 
     def partial_report(self, expiry: DeadlineExpiry) -> ProbeReport:
-        progress = self.progress
-        stage = progress.current or (expiry.label if isinstance(expiry.label, StageName)
-                                     else None)
-        stuck: list[StageResult] = []
-        if stage is not None and all(r.name is not stage for r in progress.results):
-            started = progress.current_started_at or utc_now()
-            elapsed_ms = (utc_now() - started).total_seconds() * 1000
-            stuck.append(StageResult(stage, StageStatus.TIMEOUT, expiry.timeout_s, started,
-                                     round(elapsed_ms, 3), expiry_error(expiry)))
-        self.tracer.event(f"watchdog: hard deadline ({expiry.timeout_s:g} s + "
-                          f"{expiry.grace_s:g} s grace) - {expiry.reason}")
-        return build_report(progress, self.tracer, self.stats(), stuck)
+        return partial_report(self.progress, self.tracer, self.stats(), expiry)
 
 
-def expiry_error(expiry: DeadlineExpiry) -> StageError:
-    """The stuck stage's error: a timeout whose timer could not fire, and why."""
-    budget = f"{expiry.timeout_s:.2f} s"
+def partial_report(progress: ProbeProgress, tracer: Tracer, loop: LoopStats,
+                   expiry: DeadlineExpiry) -> ProbeReport:
+    """The report of a run a hard deadline ended: the stage running is a timeout whose timer
+    could not fire (with the why and the stack), the ones after it not reached."""
+    stage = progress.current or (expiry.label if isinstance(expiry.label, StageName) else None)
+    stuck: list[StageResult] = []
+    if stage is not None and all(r.name is not stage for r in progress.results):
+        started = progress.current_started_at or utc_now()
+        elapsed_ms = (utc_now() - started).total_seconds() * 1000
+        timeout = progress.config.timeouts.for_stage(stage)
+        stuck.append(StageResult(stage, StageStatus.TIMEOUT, timeout, started,
+                                 round(elapsed_ms, 3), expiry_error(expiry, timeout)))
+    tracer.event(f"watchdog: hard deadline ({expiry.timeout_s:g} s + {expiry.grace_s:g} s "
+                 f"grace) - {expiry.reason}")
+    return build_report(progress, tracer, loop, stuck)
+
+
+def expiry_error(expiry: DeadlineExpiry, timeout_s: float | None = None) -> StageError:
+    """The stuck stage's error: a timeout (`timeout_s`, default the deadline's) whose timer
+    could not fire, and why."""
+    budget = f"{expiry.timeout_s if timeout_s is None else timeout_s:.2f} s"
     where = expiry.where or "an unknown place"
     if expiry.cause is ExpiryCause.LOOP_BLOCKED:
         why = f"the event loop was blocked at {where}"

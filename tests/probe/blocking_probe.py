@@ -1,7 +1,8 @@
 """A probe whose own event loop gets blocked, run as a subprocess by test_guard.py.
 
-`python -m tests.probe.blocking_probe MODE FORMAT STAGE` probes a healthy simulated Binance
-with `binance_diag.app.run_probe_command`, as `binance-diag probe` does, while a tracer
+`python -m tests.probe.blocking_probe MODE FORMAT STAGE [matrix]` probes a healthy simulated
+Binance with `binance_diag.app.run_probe_command`, as `binance-diag probe` does (or, with
+`matrix`, it and a refused port side by side, as `--endpoint A,B` does), while a tracer
 listener blocks the loop when STAGE starts. The hard deadline must end the process (exit 2)
 and print a FORMAT report; the lines named in the report are the ones marked below.
 """
@@ -14,6 +15,7 @@ import time
 
 from binance_diag.app import run_probe_command
 from binance_diag.config import Timeouts
+from binance_diag.matrix_command import run_matrix_command
 from binance_diag.model import StageName
 from binance_diag.probe.base import Tracer
 from binance_diag.simulate.scenario import probe_config, start_fault
@@ -32,7 +34,7 @@ def spin_forever() -> None:
         pass
 
 
-def main(mode: str, output_format: str, stage: str) -> int:
+def main(mode: str, output_format: str, stage: str, matrix: str = "") -> int:
     block = {"sleep": sleep_forever, "spin": spin_forever}[mode]
     blocked_stage = StageName(stage)
 
@@ -43,11 +45,15 @@ def main(mode: str, output_format: str, stage: str) -> int:
     tracer = Tracer(listeners=[listener])
     timeouts = Timeouts(dns=BUDGET, proxy=BUDGET, tcp=BUDGET, tls=BUDGET, ws_upgrade=BUDGET,
                         first_message=BUDGET)
-    with start_fault("healthy") as scenario:
+    with start_fault("healthy") as scenario, start_fault("tcp-refused") as refused:
         config = probe_config(scenario, timeouts)
+        if matrix:
+            configs = [config, probe_config(refused, timeouts)]
+            return int(run_matrix_command(configs, output_format, None, "blocking_probe",
+                                          listeners=[listener]))
         code = run_probe_command(config, output_format, None, "blocking_probe", tracer=tracer)
     return int(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:4]))
+    sys.exit(main(*sys.argv[1:5]))

@@ -150,11 +150,12 @@ def test_a_stage_that_swallows_its_cancellation_is_abandoned_on_time(
 SCRIPT = ROOT / "tests" / "probe" / "blocking_probe.py"
 
 
-def run_blocked(mode: str, output_format: str, stage: str = "tls"
+def run_blocked(mode: str, output_format: str, stage: str = "tls", *extra: str
                 ) -> tuple[subprocess.CompletedProcess[str], float]:
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "tests.probe.blocking_probe", mode, output_format, stage],
+        [sys.executable, "-m", "tests.probe.blocking_probe", mode, output_format, stage,
+         *extra],
         cwd=ROOT, capture_output=True, text=True, timeout=20,
     )
     return done, time.perf_counter() - started
@@ -195,6 +196,23 @@ def test_the_watchdog_report_comes_in_the_requested_format() -> None:
     cases = {case.get("name"): case for case in suite.iter("testcase")}
     assert cases["first_message"].find("error") is not None
     assert cases["tls"].find("error") is None and cases["tls"].find("failure") is None
+
+
+def test_the_matrix_loop_blocked_for_good_is_ended_with_every_report() -> None:
+    """Two endpoints in one loop (healthy, refused); the loop blocks in the healthy one's TLS."""
+    from tests.matrix_check import validated_matrix
+
+    done, took = run_blocked("sleep", "json", "tls", "matrix")
+    assert done.returncode == 2, done.stderr
+    assert took < 12.0, f"took {took:.2f} s"  # the longest probe's budget + grace
+    document = validated_matrix(done.stdout)
+    stuck, refused = document["reports"]
+    assert stuck["failed_stage"] == "tls"
+    assert stuck["stages"][2]["error"]["cause"] == "loop_blocked"
+    assert stuck["findings"][0]["id"] == "loop.deadline_enforced"
+    assert refused["failed_stage"] == "tcp", "a probe that had finished keeps its verdict"
+    assert refused["findings"][0]["id"] == "tcp.refused"
+    assert refused["loop"]["monitored"] is True
 
 
 def test_mark_blocked_time_counts_only_the_overlap() -> None:
