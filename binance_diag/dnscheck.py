@@ -3,13 +3,17 @@
 Pure. A public host such as stream.binance.com never resolves to loopback, private,
 link-local or unspecified addresses: such an answer is a DNS filter, a hijack or an
 /etc/hosts pin. Two resolvers answering disjoint sets is weaker evidence (CDNs rotate
-addresses), so it is reported with the suspicious answers, not alone.
+addresses), so it is reported with the suspicious answers, not alone. A resolver that never
+answered says nothing about the name: it is no disagreement, and is reported apart.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
+
+UNREACHABLE_RESULTS = frozenset({"timeout", "no_nameservers"})
+"""Lookup results (error kind values) of a resolver that never answered at all."""
 
 
 def address_class(address: str) -> str | None:
@@ -33,13 +37,21 @@ def suspicious_addresses(addresses: Sequence[str]) -> dict[str, str]:
     return {a: c for a in addresses if (c := address_class(a)) is not None}
 
 
-def compare_answers(answers: Mapping[str, Sequence[str] | None]) -> list[str]:
-    """Findings about resolvers' answers (resolver -> addresses, None when it failed)."""
+def compare_answers(answers: Mapping[str, Sequence[str] | None],
+                    results: Mapping[str, str] | None = None) -> list[str]:
+    """Disagreements between resolvers' answers (resolver -> addresses, None when it failed).
+
+    `results` (resolver -> "ok" or an error kind value) tells a resolver that answered
+    without addresses (NXDOMAIN: a filter) from one that never answered (not noted here).
+    """
     notes: list[str] = []
     answered = {name: set(addrs) for name, addrs in answers.items() if addrs}
     for name, addrs in answers.items():
         if addrs is None:
-            notes.append(f"{name} gave no answer")
+            result = (results or {}).get(name)
+            if result in UNREACHABLE_RESULTS:
+                continue
+            notes.append(f"{name} gave no answer" + (f" ({result})" if result else ""))
             continue
         bad = suspicious_addresses(list(addrs))
         if bad:

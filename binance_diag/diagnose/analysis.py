@@ -79,6 +79,9 @@ def _furthest(stage: StageResult, dns_tested: bool = True) -> str:
         return "The target is an IP address: no DNS lookup was needed."
     if stage.name is StageName.DNS and d.get("source") == "--resolve":
         return "DNS was not tested: `--resolve` gave the address."
+    if stage.name is StageName.DNS and d.get("source") == "hosts-file":
+        return ("DNS was not used: the hosts file gave the address, as it does for ordinary "
+                "clients.")
     if stage.name is StageName.DNS:
         fact = f"DNS answered in {took(stage)} ({len(d.get('addresses') or [])} address(es))"
     elif stage.name is StageName.PROXY:

@@ -88,10 +88,13 @@ def passed_summary(stage: StageResult) -> str:
         to = f" to {code(d['tunnel_to'])}" if d.get("tunnel_to") else ""
         return f"tunnel{to} through {code(proxy)} opened in {time}"
     if stage.name is StageName.TCP:
+        # Every address is tried at once: the others did not fail first, they failed beside.
         attempts = d.get("attempts") or []
-        retries = len(attempts) - 1 if isinstance(attempts, list) else 0
-        after = f" after {retries} failed attempt(s)" if retries > 0 else ""
-        return f"connected to {code(d.get('connected_to', '?'))} in {time}{after}"
+        others = [a for a in attempts if isinstance(a, Mapping) and a.get("result") != "ok"]
+        after = f"; {len(others)} other address(es) did not connect" if others else ""
+        connect = d.get("connect_ms")
+        connect_time = format_ms(connect) if isinstance(connect, int | float) else time
+        return f"connected to {code(d.get('connected_to', '?'))} in {connect_time}{after}"
     if stage.name is StageName.TLS:
         text = f"{d.get('version', 'TLS')} ({d.get('cipher', '?')}) in {time}"
         cert = d.get("certificate")
@@ -126,10 +129,19 @@ def _dns_summary(d: Mapping[str, Any], time: str) -> str:
         return f"skipped: `--resolve` maps {host} to {codes(addresses)}"
     if source == "ip-literal":
         return f"not needed: {host} is an IP address"
+    if source == "hosts-file":
+        hosts = d.get("hosts_file") or {}
+        return (f"{host} → {codes(addresses)} from {hosts.get('path', 'the hosts file')}, "
+                "as getaddrinfo answers it (DNS not used)")
     answers = d.get("answers") or []
     listed = ", ".join(f"{a.get('type')} {a.get('address')}" for a in answers) or \
         ", ".join(str(a) for a in addresses)
     via = f" via {d['resolver']}" if d.get("resolver") else ""
+    lookup = d.get("lookup_ms")
+    if d.get("comparison") and isinstance(lookup, int | float):
+        # The stage also waited for the comparison resolvers: the lookup is what clients see.
+        return (f"{host} → {len(addresses)} address(es) ({listed}) in {format_ms(lookup)}"
+                f"{via} (the stage {time}, with the comparison resolvers)")
     return f"{host} → {len(addresses)} address(es) ({listed}) in {time}{via}"
 
 

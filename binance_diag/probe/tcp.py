@@ -1,7 +1,10 @@
-"""The `tcp` stage: our own socket to each resolved address until one connects.
+"""The `tcp` stage: our own socket to every resolved address at once; the first one wins.
 
-The stage's budget is shared among the addresses not yet tried, so one silent address cannot
-eat the time of the next one, and the stage as a whole never outlives its deadline.
+Like Happy Eyeballs (RFC 8305), every address is tried in parallel and the stage ends once
+one connected, after a short settle that lets addresses barely slower than the winner (the
+several A records of one CDN) finish too. Addresses still connecting then are recorded as
+`pending` and not awaited: a dead address shows up in the evidence without holding the stage
+or stretching its time. Only when none connects does the stage wait for its whole budget.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import ipaddress
 import os
 import socket
 import time
+from dataclasses import dataclass
 
 from ..config import ProbeConfig
 from ..model import JSON, ErrorKind
@@ -31,16 +35,34 @@ _ERRNO_KINDS = {
 # When every address failed, report the most telling failure.
 _PRECEDENCE = (ErrorKind.REFUSED, ErrorKind.RESET, ErrorKind.UNREACHABLE, ErrorKind.TIMEOUT,
                ErrorKind.INTERNAL)
+PENDING = "pending"
+"""The result of an attempt still connecting when the stage ended on another address."""
+SETTLE_MIN = 0.005
+SETTLE_MAX = 0.25
+"""Once an address connected, the others get as long again as it took, at least SETTLE_MIN
+and at most SETTLE_MAX seconds (RFC 8305's Connection Attempt Delay), never past the
+deadline: an address still silent by then is far slower than the winner, or dead."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One connect attempt: a socket, or why there is none."""
+
+    address: str
+    sock: socket.socket | None
+    kind: ErrorKind | None
+    message: str
+    took_ms: float
 
 
 async def connect_tcp(
     config: ProbeConfig, state: ProbeState, tracer: Tracer, deadline: Deadline
 ) -> StageOutcome:
-    """Connect to every address at once, each with the whole stage budget.
+    """Connect to every address at once and continue on the first that connected.
 
-    Clients usually try addresses in order and wait on each, so one dead address family
-    (half-working IPv6, say) makes their connect hang while another would work at once. The
-    probe measures every address and then continues on the first that answered.
+    Clients usually try addresses in order and wait on each, so one dead address (or a
+    half-working IPv6) makes their connect hang while another would work at once: every
+    attempt is recorded, with a verdict per family, to make that visible.
     """
     port = config.target.port
     addresses = [a for a in state.addresses
@@ -51,35 +73,31 @@ async def connect_tcp(
                       f"{', '.join(state.addresses)}", addresses=state.addresses)
     for address in addresses:
         tracer.event(f"TCP connect to {hostport(address, port)}")
-    results = await asyncio.gather(*(_timed(a, port, deadline) for a in addresses))
+    outcomes, winner = await _race(addresses, port, deadline)
     attempts: list[dict[str, JSON]] = []
-    chosen: tuple[float, str, socket.socket] | None = None
-    for address, (sock, kind, message, took) in zip(addresses, results, strict=True):
+    for address in addresses:
+        outcome = outcomes[address]
         attempt: dict[str, JSON] = {
             "family": f"IPv{ipaddress.ip_address(address).version}",
             "address": address,
             "port": port,
-            "result": kind.value if kind else "ok",
-            "time_ms": took,
+            "result": _result(outcome),
+            "time_ms": outcome.took_ms,
         }
-        if sock is None:
-            attempt["message"] = message
-            tracer.event(f"TCP to {hostport(address, port)} failed: {attempt['result']}")
-        elif chosen is None or took < chosen[0]:
-            if chosen is not None:
-                chosen[2].close()
-            chosen = (took, address, sock)
-        else:
-            sock.close()
+        if outcome.sock is None:
+            attempt["message"] = outcome.message
+            tracer.event(f"TCP to {hostport(address, port)}: {attempt['result']}")
+        elif outcome is not winner:
+            outcome.sock.close()
         attempts.append(attempt)
-    if chosen is not None:
-        took, address, sock = chosen
-        state.connection = Connection(sock, (address, port))
+    if winner is not None and winner.sock is not None:
+        sock = winner.sock
+        state.connection = Connection(sock, (winner.address, port))
         local = sock.getsockname()
-        tracer.event(f"TCP connected to {hostport(address, port)}")
+        tracer.event(f"TCP connected to {hostport(winner.address, port)}")
         return passed(
-            connected_to=hostport(address, port),
-            connect_ms=took,
+            connected_to=hostport(winner.address, port),
+            connect_ms=winner.took_ms,
             local_address=hostport(local[0], local[1]),
             attempts=attempts,
             families=_family_verdicts(attempts),
@@ -92,12 +110,74 @@ async def connect_tcp(
                   attempts=attempts, families=_family_verdicts(attempts))
 
 
-async def _timed(
-    address: str, port: int, deadline: Deadline
-) -> tuple[socket.socket | None, ErrorKind | None, str, float]:
+def _result(attempt: Attempt) -> str:
+    if attempt.sock is not None:
+        return "ok"
+    return attempt.kind.value if attempt.kind is not None else PENDING
+
+
+async def _race(addresses: list[str], port: int, deadline: Deadline
+                ) -> tuple[dict[str, Attempt], Attempt | None]:
+    """Every address's attempt, and the first that connected (None if none did).
+
+    Ends at the first connection plus the settle, or at the deadline: attempts cut short
+    are cancelled and recorded (`pending` beside a winner, `timeout` without one), so the
+    stage always reports its own timeout, never the runner's supervisor.
+    """
+    started = time.perf_counter()
+    tasks = {asyncio.ensure_future(_attempt(a, port)): a for a in addresses}
+    outcomes: dict[str, Attempt] = {}
+    winner: Attempt | None = None
+    settle_until: float | None = None
+    pending = set(tasks)
+    try:
+        while pending:
+            limit = deadline.at if settle_until is None else min(settle_until, deadline.at)
+            done, pending = await asyncio.wait(
+                pending, timeout=max(0.0, limit - time.perf_counter()),
+                return_when=asyncio.FIRST_COMPLETED)
+            if not done:
+                break
+            for task in done:
+                outcome = task.result()
+                outcomes[outcome.address] = outcome
+                if outcome.sock is not None and (winner is None
+                                                 or outcome.took_ms < winner.took_ms):
+                    winner = outcome
+            if winner is not None and settle_until is None:
+                settle = min(max(winner.took_ms / 1000, SETTLE_MIN), SETTLE_MAX)
+                settle_until = time.perf_counter() + settle
+    finally:
+        for task in pending:
+            task.cancel()
+            task.add_done_callback(_close_late_socket)
+    gave_up_ms = round((time.perf_counter() - started) * 1000, 3)
+    for task in pending:
+        address = tasks[task]
+        if winner is not None:
+            message = (f"no answer from {hostport(address, port)} within {gave_up_ms:g} ms, "
+                       f"while {hostport(winner.address, port)} connected in "
+                       f"{winner.took_ms:g} ms: not awaited further")
+            outcomes[address] = Attempt(address, None, None, message, gave_up_ms)
+        else:
+            message = f"no answer from {hostport(address, port)} within {deadline.budget:.2f} s"
+            outcomes[address] = Attempt(address, None, ErrorKind.TIMEOUT, message, gave_up_ms)
+    return outcomes, winner
+
+
+def _close_late_socket(task: asyncio.Future[Attempt]) -> None:
+    """An attempt cancelled just as it connected still hands back a socket: close it."""
+    if task.cancelled() or task.exception() is not None:
+        return
+    sock = task.result().sock
+    if sock is not None:
+        sock.close()
+
+
+async def _attempt(address: str, port: int) -> Attempt:
     start = time.perf_counter()
-    sock, kind, message = await open_socket(address, port, deadline.remaining())
-    return sock, kind, message, round((time.perf_counter() - start) * 1000, 3)
+    sock, kind, message = await open_socket(address, port)
+    return Attempt(address, sock, kind, message, round((time.perf_counter() - start) * 1000, 3))
 
 
 def _family_verdicts(attempts: list[dict[str, JSON]]) -> dict[str, JSON]:
@@ -112,9 +192,12 @@ def _family_verdicts(attempts: list[dict[str, JSON]]) -> dict[str, JSON]:
 
 
 async def open_socket(
-    address: str, port: int, budget: float
+    address: str, port: int, budget: float | None = None
 ) -> tuple[socket.socket | None, ErrorKind | None, str]:
-    """One connect attempt, classified: (socket, None, "") or (None, kind, message)."""
+    """One connect attempt, classified: (socket, None, "") or (None, kind, message).
+
+    Without a `budget` it waits until cancelled (the caller keeps the clock).
+    """
     target = hostport(address, port)
     family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
     try:
@@ -125,8 +208,10 @@ async def open_socket(
     try:
         async with asyncio.timeout(budget):
             await asyncio.get_running_loop().sock_connect(sock, (address, port))
-    except TimeoutError:
+    except TimeoutError as exc:
         sock.close()
+        if budget is None or exc.errno is not None:  # the kernel's ETIMEDOUT, not our clock
+            return None, ErrorKind.TIMEOUT, f"{target}: {os.strerror(errno.ETIMEDOUT)}"
         return None, ErrorKind.TIMEOUT, f"no answer from {target} within {budget:.2f} s"
     except OSError as exc:
         sock.close()

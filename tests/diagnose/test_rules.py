@@ -194,7 +194,19 @@ CASES: dict[str, Callable[[], ProbeReport]] = {
                              "event_time_lag_ms": -3500.0}}}}),
     "dns.resolvers_disagree": dns_override(comparison={
         "answers": {"10.0.0.53 (system)": ["52.199.12.133"], "1.1.1.1": None},
-        "notes": ["1.1.1.1 gave no answer"]}),
+        "results": {"10.0.0.53 (system)": "ok", "1.1.1.1": "nxdomain"},
+        "notes": ["1.1.1.1 gave no answer (nxdomain)"], "unreachable": []}),
+    "dns.compare_resolver_unreachable": dns_override(comparison={
+        "answers": {"10.0.0.53 (system)": ["52.199.12.133"], "1.1.1.1": None},
+        "results": {"10.0.0.53 (system)": "ok", "1.1.1.1": "timeout"},
+        "notes": [], "unreachable": ["1.1.1.1"]}),
+    "tcp.address_failed": lambda: make_report(overrides={TCP: {
+        "connected_to": "52.199.12.133:9443", "connect_ms": 41.0, "attempts": [
+            {"family": "IPv4", "address": "54.178.2.114", "port": 9443, "result": "pending",
+             "time_ms": 82.0, "message": "54.178.2.114:9443 had not connected when "
+                                         "52.199.12.133:9443 had: not awaited"},
+            {"family": "IPv4", "address": "52.199.12.133", "port": 9443, "result": "ok",
+             "time_ms": 41.0}]}}),
     "tcp.family_unavailable": lambda: make_report(
         fail=TCP, kind=K.UNREACHABLE, message="no IPv6 address among 52.199.12.133",
         details={"addresses": ["52.199.12.133"]}),

@@ -14,7 +14,7 @@ from binance_diag.config import (
     parse_resolve,
 )
 from binance_diag.model import ProbeReport, StageName, StageResult
-from binance_diag.probe.runner import run_probe
+from binance_diag.probe.runner import STAGES, StagePlan, run_probe
 from binance_diag.proxies import ProxyChoice, parse_proxy_url
 from tests.schema_check import validated_json
 from tests.utils import MS
@@ -44,9 +44,9 @@ def make_config(
     )
 
 
-def probe(config: ProbeConfig) -> ProbeReport:
+def probe(config: ProbeConfig, stages: StagePlan = STAGES) -> ProbeReport:
     """Run the probe in a fresh event loop, as the CLI does, and validate its JSON."""
-    report = asyncio.run(run_probe(config))
+    report = asyncio.run(run_probe(config, stages=stages))
     validated_json(report)
     return report
 

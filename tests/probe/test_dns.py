@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from binance_diag.config import Timeouts
+from binance_diag.config import ProbeConfig, Timeouts
 from binance_diag.model import StageName, StageStatus
 from binance_diag.probe.dns import hosts_file_entries
+from binance_diag.probe.runner import SUPERVISION_MARGIN
 from binance_diag.simulate.dns_server import DnsMode, DnsServer
 from binance_diag.simulate.tcp import RefusingPort
 from tests.probe.helpers import FAST, failure, make_config, probe, stage
@@ -132,6 +133,103 @@ def test_compare_resolvers_flags_a_poisoned_answer() -> None:
                                      broken.nameserver: None}
     notes = comparison["notes"]
     assert f"{poisoned.nameserver} answers 0.0.0.0 (unspecified): not a public address" in notes
-    assert f"{broken.nameserver} gave no answer" in notes
+    assert f"{broken.nameserver} gave no answer (nxdomain)" in notes
     assert stage(report, StageName.DNS).details["suspicious_addresses"] == {
         "127.0.0.1": "loopback"}
+
+
+def _with_compare(config: ProbeConfig, *nameservers: str) -> ProbeConfig:
+    from dataclasses import replace
+
+    from binance_diag.config import parse_nameserver
+
+    return replace(config, compare_resolvers=tuple(parse_nameserver(n) for n in nameservers))
+
+
+@pytest.mark.timeout(10)
+def test_dead_comparison_resolver_neither_fails_nor_stretches_the_stage() -> None:
+    from binance_diag.diagnose import diagnose_report
+    from binance_diag.exitcodes import ExitCode, exit_code_for
+    from binance_diag.probe.dns import COMPARISON_WAIT
+    from binance_diag.simulate.scenario import start_fault
+
+    # Not a Binance name: its loopback answer is no finding of its own.
+    with start_fault("healthy", tls=False, dns=True, hostname="feed.example.test") as scenario, \
+            DnsServer({HOST: ["127.0.0.1"]}, mode=DnsMode.SILENT) as dead:
+        config = _with_compare(make_config(scenario.url_base, resolvers=scenario.nameservers),
+                               dead.nameserver)
+        report = diagnose_report(probe(config))
+        assert dead.query_count >= 1
+    assert report.failed_stage is None
+    dns = stage(report, StageName.DNS)
+    assert dns.details["addresses"] == ["127.0.0.1"]
+    # The main answer decides; the dead comparison gets a bounded wait after it, no more.
+    assert dns.duration_ms is not None
+    assert dns.duration_ms < (COMPARISON_WAIT + 150 * MS) * 1000 < FAST.dns * 1000
+    comparison = dns.details["comparison"]
+    assert comparison["answers"][dead.nameserver] is None
+    assert comparison["results"][dead.nameserver] == "timeout"
+    assert comparison["unreachable"] == [dead.nameserver]
+    # Silence is no disagreement (the notes flag only the loopback answer, as for any host).
+    assert not [note for note in comparison["notes"] if dead.nameserver in note]
+    findings = {f.id: f for f in report.findings}
+    assert dead.nameserver in findings["dns.compare_resolver_unreachable"].title
+    assert exit_code_for(report) is ExitCode.WARNING
+
+
+@pytest.mark.timeout(10)
+def test_comparison_answers_still_count_when_they_come_in_time() -> None:
+    with RefusingPort() as closed, \
+            DnsServer({HOST: ["127.0.0.1"]}, mode=DnsMode.SILENT) as dead_main, \
+            DnsServer({HOST: ["127.0.0.1"]}) as public:
+        # The main resolver is the dead one: the comparison had the whole budget to answer.
+        config = _with_compare(make_config(f"wss://{HOST}:{closed.port}",
+                                           resolvers=[dead_main.nameserver],
+                                           timeouts=Timeouts(dns=300 * MS)), public.nameserver)
+        report = probe(config)
+    assert failure(report) == ("dns", "timeout")
+    comparison = stage(report, StageName.DNS).details["comparison"]
+    assert comparison["answers"] == {dead_main.nameserver: None,
+                                     public.nameserver: ["127.0.0.1"]}
+    assert comparison["results"] == {dead_main.nameserver: "timeout", public.nameserver: "ok"}
+
+
+@pytest.mark.timeout(10)
+def test_resolver_timeout_is_reported_by_the_stage_not_the_supervisor() -> None:
+    budget = 300 * MS
+    with DnsServer({HOST: ["127.0.0.1"]}, mode=DnsMode.SILENT) as server:
+        report = probe(make_config(f"wss://{HOST}", resolvers=[server.nameserver],
+                                   timeouts=Timeouts(dns=budget)))
+    dns = stage(report, StageName.DNS)
+    assert dns.error is not None and dns.error.kind.value == "timeout"
+    assert "stage cancelled" not in dns.error.message
+    assert server.nameserver in dns.error.message
+    assert dns.details["resolver"] == server.nameserver
+    assert [q["result"] for q in dns.details["queries"]] == ["timeout", "timeout"]
+    assert dns.duration_ms is not None
+    assert budget * 1000 <= dns.duration_ms < (budget + SUPERVISION_MARGIN) * 1000
+
+
+@pytest.mark.timeout(10)
+def test_hosts_file_answers_like_getaddrinfo(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from binance_diag.simulate.scenario import start_fault
+
+    hosts = tmp_path / "hosts"
+    hosts.write_text("# comment\n127.0.0.1 localhost\n")
+    with start_fault("healthy", tls=False, dns=True) as scenario:
+        # The simulator's DNS server knows the Binance names only: localhost is NXDOMAIN
+        # there, as it is for dnspython everywhere (it never reads /etc/hosts).
+        config = make_config(f"ws://localhost:{scenario.port}", resolvers=scenario.nameservers)
+        report = probe(replace(config, hosts_file=hosts))
+        assert scenario.server is not None and len(scenario.server.requests) == 1
+    assert report.failed_stage is None, report.failed_stage
+    dns = stage(report, StageName.DNS)
+    assert dns.details["source"] == "hosts-file"
+    assert dns.details["addresses"] == ["127.0.0.1"]
+    assert dns.details["hosts_file"] == {"path": str(hosts), "addresses": ["127.0.0.1"]}
+    # What DNS says is kept beside it, for comparison.
+    assert dns.details["dns"]["result"] == "nxdomain"
+    assert dns.details["dns"]["addresses"] is None
+    assert stage(report, StageName.TCP).details["connected_to"] == f"127.0.0.1:{scenario.port}"

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from binance_diag.model import StageName, StageStatus
+from binance_diag.model import ErrorKind, StageName, StageStatus
+from binance_diag.probe.runner import SUPERVISION_MARGIN
 from binance_diag.simulate.certs import CertificateAuthority
 from binance_diag.simulate.faults import FAULTS
 from binance_diag.simulate.scenario import Scenario, start_fault
@@ -53,6 +54,11 @@ def test_fault_is_diagnosed_as_catalogued(scenario: Scenario) -> None:
     else:
         assert failed is not None and failed.error is not None, scenario.fault.name
         assert (failed.name, failed.error.kind) == expected, failed.error.message
+        if failed.error.kind is ErrorKind.TIMEOUT:
+            # The stage's own classified timeout, with its evidence, before the supervisor's.
+            assert "stage cancelled" not in failed.error.message, failed.error.message
+            assert failed.duration_ms is not None
+            assert failed.duration_ms < (failed.timeout_s + SUPERVISION_MARGIN) * 1000
         after = report.stages[report.stages.index(failed) + 1:]
         assert all(s.status is StageStatus.SKIPPED for s in after)
     assert took < FAST.total + GRACE

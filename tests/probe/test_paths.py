@@ -21,6 +21,7 @@ from binance_diag.diagnose import diagnose_report
 from binance_diag.exitcodes import ExitCode, exit_code_for
 from binance_diag.matrix import EndpointMatrix, build_matrix
 from binance_diag.matrix_command import run_matrix
+from binance_diag.probe.runner import STAGES
 from binance_diag.simulate.certs import CertificateAuthority
 from binance_diag.simulate.scenario import Scenario, start_fault
 from binance_diag.simulate.server import ServerOptions
@@ -179,7 +180,8 @@ def test_cli_all_failing_exits_2_and_one_endpoint_stays_a_probe(tmp_path: Path) 
 
 @pytest.mark.parametrize(
     ("pinned_to", "finding", "code"),
-    [("0.0.0.0", "dns.hosts_file_blackhole", ExitCode.CRITICAL),
+    [("127.0.0.1", "dns.hosts_file_blackhole", ExitCode.CRITICAL),
+     ("0.0.0.0", "dns.hosts_file_blackhole", ExitCode.CRITICAL),
      ("52.199.12.200", "dns.hosts_file_override", ExitCode.WARNING)],
 )
 def test_hosts_file_entry_for_the_binance_host(
@@ -187,16 +189,23 @@ def test_hosts_file_entry_for_the_binance_host(
         code: ExitCode) -> None:
     hosts = tmp_path / "hosts"
     hosts.write_text(f"127.0.0.1 localhost\n{pinned_to} stream.binance.com  # pinned\n")
+    # The probe follows the pin, as getaddrinfo does: past DNS only when it is loopback,
+    # since tests never connect anywhere else.
+    stages = STAGES if pinned_to.startswith("127.") else STAGES[:1]
     with start_fault("healthy", certs=certs, dns=True) as scenario:
         config = make_config(scenario.url_base, resolvers=scenario.nameservers,
                              ca_bundle=scenario.ca_bundle)
-        report = diagnose_report(probe(replace(config, hosts_file=hosts)))
-    # dnspython ignores the pin, so the probe itself works; ordinary clients would not.
+        report = diagnose_report(probe(replace(config, hosts_file=hosts), stages))
     assert report.failed_stage is None
     dns = report.stages[0]
+    assert dns.details["source"] == "hosts-file"
+    assert dns.details["addresses"] == [pinned_to]
     assert dns.details["hosts_file"] == {"path": str(hosts), "addresses": [pinned_to]}
+    assert dns.details["dns"]["addresses"] == ["127.0.0.1"]  # what DNS says, beside it
     assert finding in [f.id for f in report.findings]
     assert exit_code_for(report) is code
+    if stages == STAGES:  # something local answered on the pinned address: not Binance
+        assert report.findings[0].id == finding
 
 
 def test_usdm_url_without_market_path_is_diagnosed(certs: CertificateAuthority) -> None:

@@ -26,24 +26,50 @@ def dns_evidence(facts: Facts, subject: Subject) -> list[str]:
         return []
     d = subject.details
     lines = []
+    hosts = d.get("hosts_file")
+    from_hosts = d.get("source") == "hosts-file"
     if subject.error is not None:
-        lines.append(f"resolver {code(d.get('resolver', 'unknown'))}: {subject.error.message}")
+        resolver = str(d.get("resolver", "unknown"))
+        message = subject.error.message
+        lines.append(message if resolver in message else f"resolver {code(resolver)}: {message}")
+    elif from_hosts and isinstance(hosts, Mapping):
+        lines.append(f"{hosts.get('path')} answered {codes(d.get('addresses') or ())} for "
+                     f"{code(d.get('host'))}, as getaddrinfo does: DNS was not used")
     elif d.get("addresses"):
         lines.append(f"resolver {code(d.get('resolver', 'unknown'))} answered "
                      f"{codes(d.get('addresses') or ())} for {code(d.get('host'))}")
-    for query in d.get("queries") or ():
+    lines += _query_lines(d.get("queries"))
+    said = d.get("dns")
+    if isinstance(said, Mapping):
+        answer = said.get("addresses")
+        lines.append(f"DNS ({code(said.get('resolver'))}) says "
+                     f"{codes(answer) if answer else said.get('result')}")
+    comparison = d.get("comparison")
+    if isinstance(comparison, Mapping):
+        results = comparison.get("results") or {}
+        unreachable = comparison.get("unreachable") or ()
+        for resolver, answer in (comparison.get("answers") or {}).items():
+            result = results.get(resolver)
+            if answer:
+                lines.append(f"{code(resolver)} answered {codes(answer)}")
+            elif resolver in unreachable:
+                lines.append(f"{code(resolver)} never answered ({result}): not compared")
+            else:
+                lines.append(f"{code(resolver)} answered nothing"
+                             + (f" ({result})" if result else ""))
+        lines += [str(note) for note in comparison.get("notes") or ()]
+    if isinstance(hosts, Mapping) and not from_hosts:
+        lines.append(f"{hosts.get('path')} maps {code(d.get('host'))} to "
+                     f"{codes(hosts.get('addresses') or ())} (used by ordinary clients)")
+    return lines
+
+
+def _query_lines(queries: Any) -> list[str]:
+    lines = []
+    for query in queries or ():
         time = query.get("time_ms")
         time_text = f" in {format_ms(time)}" if isinstance(time, int | float) else ""
         lines.append(f"{query.get('type')} query: {query.get('result')}{time_text}")
-    comparison = d.get("comparison")
-    if isinstance(comparison, Mapping):
-        for resolver, answer in (comparison.get("answers") or {}).items():
-            lines.append(f"{code(resolver)} answered {codes(answer) if answer else 'nothing'}")
-        lines += [str(note) for note in comparison.get("notes") or ()]
-    hosts = d.get("hosts_file")
-    if isinstance(hosts, Mapping):
-        lines.append(f"{hosts.get('path')} maps {code(d.get('host'))} to "
-                     f"{codes(hosts.get('addresses') or ())} (used by ordinary clients)")
     return lines
 
 
@@ -88,6 +114,18 @@ def resolvers_disagree(facts: Facts, subject: Subject) -> bool:
         not private_answer(facts, subject)
 
 
+def unreachable_resolvers(subject: Subject) -> list[str]:
+    comparison = detail(subject, "comparison")
+    if not isinstance(comparison, Mapping):
+        return []
+    return [str(r) for r in comparison.get("unreachable") or ()]
+
+
+def compare_resolver_unreachable(facts: Facts, subject: Subject) -> bool:
+    """a `--compare-resolvers` server never answered"""
+    return bool(unreachable_resolvers(subject))
+
+
 def dns_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
     d: Mapping[str, Any] = subject.details if subject is not None else {}
     addresses = d.get("addresses") or []
@@ -98,6 +136,7 @@ def dns_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
         "addresses": ", ".join(str(a) for a in addresses),
         "private": ", ".join(private),
         "hosts_addresses": ", ".join(_hosts_addresses(subject)),
+        "unreachable": ", ".join(unreachable_resolvers(subject)),
     }
 
 
@@ -201,8 +240,9 @@ PRECEDING = (
                 "(an ad-blocker or a leftover test entry): ordinary clients, your bot included, "
                 "connect there instead of to Binance, whatever DNS says.",
         hypothesis="Your program resolves {host} through /etc/hosts, which maps it to "
-                   "{hosts_addresses}: it never reaches Binance. This probe asks DNS directly, "
-                   "so it may pass where your program fails.",
+                   "{hosts_addresses}: it never reaches Binance, whatever DNS says. The probe "
+                   "used the entry too, as getaddrinfo does (unless `--resolve` overrode it): "
+                   "if it passed, something local answered there, not Binance.",
         stage=DNS, when=hosts_blackhole, evidence=dns_evidence, values=dns_values,
         actions=(Action("Remove the {host} line from /etc/hosts: `sudoedit /etc/hosts`"),
                  Action("Check what ordinary clients get: `getent hosts {host}`")),
@@ -235,9 +275,11 @@ OBSERVATIONS = (
     Rule(
         "dns.resolvers_disagree", Scope.STAGE, WARNING, Blame.NETWORK,
         title="Resolvers disagree about {host}",
-        meaning="With `--compare-resolvers`, another resolver gave no answer, a non-public "
-                "one, or addresses no other resolver returns: a filtering or hijacking "
-                "resolver somewhere (CDN rotation can explain a mere difference).",
+        meaning="With `--compare-resolvers`, a resolver denied the name (NXDOMAIN, no "
+                "address), answered a non-public address, or addresses no other resolver "
+                "returns: a filtering or hijacking resolver somewhere (CDN rotation can "
+                "explain a mere difference). A resolver that never answered is "
+                "`dns.compare_resolver_unreachable`, not this.",
         hypothesis="The resolvers compared do not give the same picture of {host}; the one "
                    "that stands apart is filtering, hijacking or broken (a plain difference "
                    "in addresses may also be CDN rotation).",
@@ -245,12 +287,30 @@ OBSERVATIONS = (
         actions=(DIG, OTHER_RESOLVER),
     ),
     Rule(
+        "dns.compare_resolver_unreachable", Scope.STAGE, WARNING, Blame.NETWORK,
+        title="{unreachable} never answered: no comparison with it",
+        meaning="With `--compare-resolvers`, a resolver sent no answer at all within the "
+                "wait allowed once the stage's own answer was in: it is down, or this "
+                "network blocks DNS to outside resolvers (networks that filter DNS often "
+                "do). The stage itself is not affected.",
+        hypothesis="{unreachable} did not answer, so nothing is known about what it would say "
+                   "of {host}. A network that drops DNS to public resolvers forces its own, "
+                   "which may be the one filtering.",
+        stage=DNS, when=compare_resolver_unreachable, evidence=dns_evidence,
+        values=dns_values,
+        actions=(Action("Test it directly: `dig +tries=1 +time=2 {host} @<resolver address>`"),
+                 Action("Compare over DNS-over-HTTPS, which such networks rarely block: "
+                        "`curl -s 'https://cloudflare-dns.com/dns-query?name={host}&type=A' "
+                        "-H 'accept: application/dns-json'`")),
+    ),
+    Rule(
         "dns.hosts_file_override", Scope.STAGE, WARNING, Blame.LOCAL,
         title="/etc/hosts pins {host} to {hosts_addresses}",
         meaning="/etc/hosts maps a Binance host to fixed addresses: your program uses them, "
                 "not DNS, and they go stale when Binance moves.",
-        hypothesis="Ordinary clients use the /etc/hosts entry ({hosts_addresses}), not the DNS "
-                   "answer this probe measured; when Binance renumbers, they break.",
+        hypothesis="Ordinary clients, and this probe unless `--resolve` overrode it, use the "
+                   "/etc/hosts entry ({hosts_addresses}) and never ask DNS; when Binance "
+                   "renumbers, they break.",
         stage=DNS, when=hosts_override, evidence=dns_evidence, values=dns_values,
         actions=(Action("Remove the pin unless you need it: edit /etc/hosts"),
                  Action(f"Probe the pinned address: `{PROBE} --resolve "

@@ -72,6 +72,31 @@ def fallback_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
     return {"failed_family": ", ".join(failed), "ok_family": ", ".join(ok)}
 
 
+def _failed_beside_working(subject: Subject) -> list[Mapping[str, object]]:
+    """Attempts that failed, or were still pending, while an address of their family connected."""
+    if subject is None or subject.status is not StageStatus.OK:
+        return []
+    attempts = detail(subject, "attempts") or []
+    ok = {a.get("family") for a in attempts if a.get("result") == "ok"}
+    return [a for a in attempts if a.get("result") != "ok" and a.get("family") in ok]
+
+
+def address_failed(facts: Facts, subject: Subject) -> bool:
+    """an address did not connect while another of its family did"""
+    return bool(_failed_beside_working(subject))
+
+
+def address_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
+    failed = _failed_beside_working(subject)
+    connect = detail(subject, "connect_ms")
+    return {
+        "failed_addresses": ", ".join(f"{_hostport(a)} ({a.get('result')})" for a in failed),
+        "failed_address": str(failed[0].get("address")) if failed else "",
+        "connected_to": str(detail(subject, "connected_to")),
+        "connect": format_ms(connect) if isinstance(connect, int | float) else "no time",
+    }
+
+
 def proxy_lines(facts: Facts, subject: Subject) -> list[str]:
     lines = message_line(facts, subject)
     for key in ("proxy", "status", "reason"):
@@ -214,8 +239,9 @@ OBSERVATIONS = (
     Rule(
         "tcp.family_fallback", Scope.STAGE, WARNING, Blame.NETWORK,
         title="{failed_family} to {host} fails while {ok_family} works",
-        meaning="One address family failed before the other connected: clients that try it "
-                "first (Happy Eyeballs aside) wait for it on every connect.",
+        meaning="Every address of one family failed, or was still silent when the other "
+                "family had connected (`pending`): clients that try it first (Happy "
+                "Eyeballs aside) wait for it on every connect.",
         hypothesis="Connections over {failed_family} fail on this network; clients that try "
                    "{failed_family} first lose time on every connect, or fail if they do not "
                    "fall back.",
@@ -223,5 +249,22 @@ OBSERVATIONS = (
         actions=(Action("Check {failed_family} connectivity: `ip -6 route` / `ping -6 {host}`"),
                  Action("Pin the working family in your program (e.g. `family=socket.AF_INET` "
                         "in `websockets.connect`)")),
+    ),
+    Rule(
+        "tcp.address_failed", Scope.STAGE, WARNING, Blame.NETWORK,
+        title="{failed_addresses} did not connect while {connected_to} did",
+        meaning="One resolved address failed, or was still silent when another of its family "
+                "had connected (`pending`: far slower, or dead): clients that try addresses "
+                "in order wait on it whenever they pick it first.",
+        hypothesis="{host} resolves to several addresses and {failed_addresses} did not "
+                   "connect, while {connected_to} connected in {connect}. A client that tries "
+                   "addresses one after the other (asyncio's default, so `websockets.connect`) "
+                   "waits on a dead one up to its connect timeout before the next: slow or "
+                   "failing connects, depending on the order DNS returns.",
+        stage=TCP, when=address_failed, evidence=attempt_lines, values=address_values,
+        actions=(Action(f"Probe that address alone: `{PROBE} --resolve "
+                        "{host}:{port}:{failed_address}`"),
+                 Action("Race the addresses in your program: `websockets.connect(url, "
+                        "happy_eyeballs_delay=0.25)` (passed on to `loop.create_connection`)")),
     ),
 )
