@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import shlex
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -130,7 +131,8 @@ def row_for(fault: Fault, report: ProbeReport, seconds: float) -> DemoRow:
     )
 
 
-def probe_fault(fault: Fault, certs: CertificateAuthority, timeouts: Timeouts) -> DemoRow:
+def probe_fault(fault: Fault, certs: CertificateAuthority, timeouts: Timeouts,
+                workdir: Path | None = None) -> DemoRow:
     """Stage `fault`, probe it in a fresh event loop (this thread's own), diagnose it."""
     from .diagnose import diagnose_report
     from .probe.runner import run_probe
@@ -138,7 +140,8 @@ def probe_fault(fault: Fault, certs: CertificateAuthority, timeouts: Timeouts) -
     with contextlib.ExitStack() as stack:
         try:
             scenario = stack.enter_context(
-                start_fault(fault.name, certs=certs, options=demo_options(fault, timeouts)))
+                start_fault(fault.name, certs=certs, options=demo_options(fault, timeouts),
+                            workdir=workdir))
         except RuntimeError as exc:  # e.g. SYNs cannot be dropped on this system
             return DemoRow(fault, not_staged=str(exc))
         config = probe_config(scenario, timeouts, DEMO_SYMBOLS)
@@ -175,8 +178,12 @@ def run_demo_all(timeout: float | None = None, out: TextIO | None = None,
     started = time.perf_counter()
     certs = CertificateAuthority()  # one CA for all: issuing certificates is the slow part
     rows: list[DemoRow] = []
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="demo") as pool:
-        for row in pool.map(lambda fault: probe_fault(fault, certs, timeouts), faults):
+    # Every scenario's CA file lives in `work`, removed on the way out even if Ctrl-C leaves
+    # probes running in the pool.
+    with tempfile.TemporaryDirectory(prefix="bdiag-demo-") as work, \
+            ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="demo") as pool:
+        for row in pool.map(lambda fault: probe_fault(fault, certs, timeouts, Path(work)),
+                            faults):
             rows.append(row)
             took = "-" if row.not_staged else f"{row.seconds:.2f}s"
             print(line(row.fault.name, row.failed_stage, row.error_kind, row.top_finding,

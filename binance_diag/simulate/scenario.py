@@ -97,8 +97,12 @@ def start_fault(
     host: str = LOOPBACK_V4,
     port: int = 0,
     allow_external: bool = False,
+    workdir: Path | None = None,
 ) -> Iterator[Scenario]:
     """Start the peers for fault `name` (KeyError if unknown) and stop them on exit.
+
+    The CA bundle goes in a fresh directory inside `workdir` (default: the system's temp
+    directory): a caller running many scenarios removes them all at once, even on Ctrl-C.
 
     `dns=True` adds a DNS server answering `hostname` and every Binance preset host with
     `host`, and the scenario gives `--resolver` instead of `--resolve`; `dns-*` faults
@@ -118,7 +122,8 @@ def start_fault(
             # Our own CA covers `hostname` too: `--hostname` must not mean a mismatch.
             certs = certs or CertificateAuthority(_unique((hostname, *DEFAULT_HOSTNAMES)))
             if isinstance(certs, CertificateAuthority):
-                directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="bdiag-"))
+                directory = stack.enter_context(
+                    tempfile.TemporaryDirectory(prefix="bdiag-", dir=workdir))
                 ca_bundle = certs.write_ca_bundle(Path(directory) / "ca.pem")
         server = None
         if fault.peer == "server":

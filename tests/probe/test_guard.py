@@ -152,12 +152,19 @@ SCRIPT = ROOT / "tests" / "probe" / "blocking_probe.py"
 
 def run_blocked(mode: str, output_format: str, stage: str = "tls", *extra: str
                 ) -> tuple[subprocess.CompletedProcess[str], float]:
+    import os
+    import tempfile
+
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.probe.blocking_probe", mode, output_format, stage,
-         *extra],
-        cwd=ROOT, capture_output=True, text=True, timeout=20,
-    )
+    # The watchdog ends the script with os._exit: its simulator cannot remove its CA
+    # directory, so the script's temp files go in one we remove.
+    with tempfile.TemporaryDirectory(prefix="bdiag-test-") as scratch:
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.probe.blocking_probe", mode, output_format, stage,
+             *extra],
+            cwd=ROOT, capture_output=True, text=True, timeout=20,
+            env={**os.environ, "TMPDIR": scratch},
+        )
     return done, time.perf_counter() - started
 
 
