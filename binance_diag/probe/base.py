@@ -7,6 +7,7 @@ idea) that feeds the timeline and any live progress display.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -42,6 +43,9 @@ class ProbeState:
     exchange: WebSocketExchange | None = None
     upgraded_at: float | None = None
     """perf_counter() when the 101 arrived: the first message's latency is measured from it."""
+    tls_context: ssl.SSLContext | None = None
+    """Made before the stages run: loading a trust store (certifi: ~150 certificates) is this
+    process's CPU time, not the handshake's."""
 
     def close(self) -> None:
         if self.connection is not None:

@@ -37,7 +37,7 @@ from .hold import hold_stream
 from .message import receive_first_message
 from .proxy import open_tunnel
 from .tcp import connect_tcp
-from .tls import handshake_tls
+from .tls import handshake_tls, make_context
 from .upgrade import upgrade_websocket
 
 StageFunction = Callable[[ProbeConfig, ProbeState, Tracer, Deadline], Awaitable[StageOutcome]]
@@ -94,6 +94,11 @@ async def run_probe(
         + f") target {config.target.url}"
     )
     results, state = progress.results, progress.state
+    if config.target.secure:
+        try:
+            state.tls_context = make_context(config.ca_bundle)  # before any stage's clock
+        except (OSError, ValueError):
+            pass  # the tls stage makes it again, and reports what is wrong
     blocked = False
     try:
         for name, function in plan:

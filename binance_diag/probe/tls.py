@@ -48,7 +48,8 @@ async def handshake_tls(
     common: dict[str, JSON] = {"sni": host, "alpn_offered": ["http/1.1"], "trust": trust}
     tracer.event(f"TLS ClientHello sent (SNI {host})")
     try:
-        tls = await connection.handshake(make_context(config.ca_bundle), host, deadline)
+        context = state.tls_context or make_context(config.ca_bundle)
+        tls = await connection.handshake(context, host, deadline)
     except TimeoutError:
         got = connection.bytes_in
         if got == 0:
