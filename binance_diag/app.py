@@ -14,13 +14,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .config import ProbeConfig
+from .config import DEFAULT_SETTINGS, GuardSettings, ProbeConfig
 from .exitcodes import ExitCode, exit_code_for
 from .model import ProbeReport, Thresholds
 from .probe.base import Tracer
-from .probe.guard import DEFAULT_SETTINGS, GuardSettings, ProbeGuard
+from .probe.guard import ProbeGuard
 from .probe.runner import STAGES, ProbeProgress, StagePlan, run_probe
-from .supervise import run_abandoning
+from .supervise import exit_now, run_abandoning
 
 if TYPE_CHECKING:
     from .render.progress import StageProgress
@@ -106,10 +106,16 @@ def run_probe_command(
     def on_expiry(report: ProbeReport) -> None:
         if not claim.acquire(blocking=False):
             return  # the run finished meanwhile and is publishing
-        if display is not None:
-            display.stop()
-        code = publish(with_thresholds(report), output_format, output)
-        exit_now(int(code))
+        code = ExitCode.CRITICAL  # whatever happens below, the process ends from here
+        try:
+            if display is not None:
+                display.stop()
+            code = publish(with_thresholds(report), output_format, output)
+        except BaseException as exc:  # noqa: BLE001 - say it, then still exit
+            print(f"binance-diag: error: the watchdog could not publish the report: {exc!r}",
+                  file=sys.stderr)
+        finally:
+            exit_now(int(code))
 
     watch = ProbeGuard(progress, tracer, on_expiry, guard)
     display = _live_progress(tracer, watch.loop_lag_ms)
@@ -123,16 +129,6 @@ def run_probe_command(
     if not claim.acquire(blocking=False):
         threading.Event().wait(EXPIRY_WAIT)  # the deadline's thread is publishing and exits
     return publish(with_thresholds(report), output_format, output)
-
-
-def exit_now(code: int) -> None:
-    """End the process from a non-main thread, without waiting for the stuck loop thread."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(code)
 
 
 def _live_progress(tracer: Tracer, loop_lag: Callable[[], float | None] | None = None

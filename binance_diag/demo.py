@@ -11,7 +11,6 @@ actions - and a healthy report shows none of that. It costs one TLS timeout, 2 s
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import shlex
 import sys
@@ -136,6 +135,7 @@ def probe_fault(fault: Fault, certs: CertificateAuthority, timeouts: Timeouts,
     """Stage `fault`, probe it in a fresh event loop (this thread's own), diagnose it."""
     from .diagnose import diagnose_report
     from .probe.runner import run_probe
+    from .supervise import run_abandoning
 
     with contextlib.ExitStack() as stack:
         try:
@@ -147,7 +147,8 @@ def probe_fault(fault: Fault, certs: CertificateAuthority, timeouts: Timeouts,
         config = probe_config(scenario, timeouts, DEMO_SYMBOLS)
         started = time.perf_counter()
         try:
-            report = asyncio.run(run_probe(config, command=demo_command(fault, timeouts)))
+            # As the CLI runs a probe: a stage that ignores its cancellation cannot hang this.
+            report = run_abandoning(run_probe(config, command=demo_command(fault, timeouts)))
         except Exception as exc:  # noqa: BLE001 - a bug to show in the table, not a crash
             return DemoRow(fault, mismatch=f"probe error {exc!r}")
         seconds = time.perf_counter() - started

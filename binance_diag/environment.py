@@ -33,6 +33,8 @@ def redact_url(url: str) -> str:
     if parts.password is None and parts.username is None:
         return url
     host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
     if parts.port:
         host = f"{host}:{parts.port}"
     user = parts.username or ""

@@ -6,8 +6,9 @@ cannot fire it, and a task that swallows its cancellation defeats it (`asyncio.w
 `asyncio.timeout` then wait forever). `HardDeadline` runs on its own thread. At `timeout` it
 schedules a ping into the loop; at `timeout + grace` it calls `on_expiry` from its thread with
 the verdict: the ping never ran (the loop was blocked: here is the loop thread's stack), or it
-did (the loop ran, so the operation ignored its cancellation: here is where the task waits).
-The probe's callback writes the report from what is known and calls `os._exit(2)`.
+did (the loop ran, so the operation ignored its cancellation: here is where the task waits,
+when the caller named the `task`). The probe's callback writes the report from what is known
+and ends the process with the report's exit code (`supervise.exit_now`).
 
 `Backstop` is the last resort behind it: `faulthandler.dump_traceback_later(exit=True)` runs
 on a C thread, so even a C call that holds the GIL cannot keep the process alive past it. It

@@ -19,12 +19,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .config import ConfigError, ProbeConfig
+from .config import DEFAULT_SETTINGS, ConfigError, GuardSettings, ProbeConfig
 from .exitcodes import ExitCode
 from .matrix import EndpointMatrix, build_matrix
 from .model import ProbeReport, Thresholds
 from .probe.base import StageListener
-from .probe.guard import DEFAULT_SETTINGS, GuardSettings
 from .probe.runner import run_probe
 
 EXPIRY_WAIT = 10.0
@@ -42,11 +41,6 @@ def check_matrix_size(count: int) -> None:
         )
 
 
-async def run_matrix(configs: Sequence[ProbeConfig], command: str = "") -> list[ProbeReport]:
-    """Probe every configuration concurrently; reports come back in the order given."""
-    return list(await asyncio.gather(*(run_probe(c, command=command) for c in configs)))
-
-
 def run_matrix_command(
     configs: Sequence[ProbeConfig], output_format: str, output: Path | None, command: str,
     thresholds: Thresholds | None = None, guard: GuardSettings = DEFAULT_SETTINGS, *,
@@ -56,7 +50,8 @@ def run_matrix_command(
 
     As for one probe, whichever finishes first publishes: the run, or the hard deadline
     (the longest probe's budget, from its own thread, when the shared loop is stuck)."""
-    from .app import check_output, exit_now
+    from .app import check_output
+    from .supervise import exit_now
 
     check_matrix_size(len(configs))
     check_output(output)
@@ -66,9 +61,16 @@ def run_matrix_command(
     claim = threading.Lock()
 
     def on_expiry(reports: list[ProbeReport]) -> None:
-        if claim.acquire(blocking=False):
-            exit_now(int(publish_matrix(diagnosed(reports, thresholds), output_format,
-                                        output)))
+        if not claim.acquire(blocking=False):
+            return  # the run finished meanwhile and is publishing
+        code = ExitCode.CRITICAL  # whatever happens below, the process ends from here
+        try:
+            code = publish_matrix(diagnosed(reports, thresholds), output_format, output)
+        except BaseException as exc:  # noqa: BLE001 - say it, then still exit
+            print(f"binance-diag: error: the watchdog could not publish the matrix: {exc!r}",
+                  file=sys.stderr)
+        finally:
+            exit_now(int(code))
 
     reports = run_bounded(configs, command, guard, on_expiry, listeners)
     if not claim.acquire(blocking=False):
@@ -107,7 +109,7 @@ def run_bounded(
         stats = watchdog.stats()
         reports = []
         for _, progress, tracer in runs:
-            if progress.current is None and len(progress.results) == len(progress.plan):
+            if progress.finished:
                 # This probe had finished: its verdict stands, the deadline was not its own.
                 done = dataclasses.replace(stats, deadline_enforced_by_watchdog=False)
                 reports.append(build_report(progress, tracer, done))
@@ -125,7 +127,7 @@ def run_bounded(
         finally:
             deadline.cancel()
 
-    backstop = Backstop(budget + guard.grace + BACKSTOP_MARGIN).arm()
+    backstop = Backstop(budget + BACKSTOP_MARGIN).arm()  # run_budget counts the grace
     try:
         return run_abandoning(matrix())
     finally:
@@ -136,8 +138,6 @@ def run_bounded(
 def diagnosed(reports: Sequence[ProbeReport], thresholds: Thresholds | None = None
               ) -> EndpointMatrix:
     """The matrix of the reports once each is diagnosed (with `--warn`/`--crit` applied)."""
-    import dataclasses
-
     from .diagnose import diagnose_report
 
     if thresholds is not None:
@@ -161,9 +161,14 @@ def publish_matrix(
     environ = os.environ if environ is None else environ
     shown = output_format
     if output is not None:
-        write_atomically(output, render_matrix(matrix, output_format))
-        if stdout.isatty():
-            shown = "rich"
+        try:
+            write_atomically(output, render_matrix(matrix, output_format))
+        except OSError as exc:  # checked before probing; a full disk still happens
+            print(f"binance-diag: error: cannot write --output {output}: "
+                  f"{exc.strerror or exc}; the matrix follows on stdout", file=stderr)
+        else:
+            if stdout.isatty():
+                shown = "rich"
     if shown == "rich":
         show_matrix(matrix, stdout)
     else:

@@ -240,6 +240,12 @@ def exit_process(code: int, *, linger: float = 0.1) -> NoReturn:
     """Exit now: normally if nothing is stuck, else with `os._exit` after flushing output."""
     if not abandoned_tasks() and _threads_finish_within(linger):
         sys.exit(code)
+    exit_now(code)
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process at once, from any thread, without waiting for stuck threads or tasks:
+    output and logs are flushed, atexit handlers do not run."""
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:

@@ -102,17 +102,17 @@ def probe(
         parse_ca_bundle,
         parse_endpoints,
         parse_families,
+        parse_guard_settings,
         parse_nameserver,
         parse_resolve,
         parse_timeout,
         resolve_warnings,
     )
     from ..diagnose.thresholds import parse_thresholds
-    from ..probe.guard import guard_settings
     from ..proxies import select_proxy
 
     # Every option is checked before the first packet, whichever path runs below.
-    guard = guard_settings(loop_interval, loop_threshold, deadline_grace)
+    guard = parse_guard_settings(loop_interval, loop_threshold, deadline_grace)
     endpoints = parse_endpoints(endpoint or ["spot"])
     targets = [build_target(symbols, stream, e) for e in endpoints]
     config = ProbeConfig(

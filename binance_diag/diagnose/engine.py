@@ -39,7 +39,9 @@ def match_rules(report: ProbeReport, rules: Sequence[Rule] = RULES) -> list[Matc
     facts = Facts(report)
     found: list[Match] = []
     # A timeout the blocked loop caused says nothing about the network: no network rule.
-    failure_explained = facts.failed is not None and loop_caused(facts.failed)
+    # (Only when a loop finding will say so instead: a report must always have a root cause.)
+    loop_findings = report.loop.deadline_enforced_by_watchdog or bool(report.loop.blockages)
+    failure_explained = facts.failed is not None and loop_caused(facts.failed) and loop_findings
     for position, rule in enumerate(rules):
         if rule.scope is Scope.FAILURE:
             if failure_explained or facts.failed is None:

@@ -90,10 +90,9 @@ def _unanswered(resolver: str, waited_s: float) -> Lookup:
 
 async def resolve_addresses(
     config: ProbeConfig, state: ProbeState, tracer: Tracer, deadline: Deadline,
-    hosts_file: Path | None = None,
 ) -> StageOutcome:
     host, port = config.target.host, config.target.port
-    hosts_file = hosts_file or config.hosts_file
+    hosts_file = config.hosts_file
     hosts_entries = hosts_file_entries(host, hosts_file)
     common: dict[str, JSON] = {"host": host}
     if hosts_entries:

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
-from ..config import ConfigError, ProbeConfig
+from ..config import DEFAULT_GRACE, DEFAULT_SETTINGS, GuardSettings, ProbeConfig
 from ..hard_deadline import Backstop, DeadlineExpiry, ExpiryCause, HardDeadline
 from ..model import (
     ErrorKind,
@@ -37,41 +36,10 @@ from ..watchdog import LoopWatchdog
 from .base import Tracer
 from .runner import CANCEL_GRACE, SUPERVISION_MARGIN, ProbeProgress, build_report
 
-DEFAULT_INTERVAL = 0.05
-DEFAULT_THRESHOLD = 0.1
-DEFAULT_GRACE = 0.5
-"""How long past its timeout a stage may run before the watchdog ends the run."""
 BACKSTOP_MARGIN = 2.0
 """Seconds past the whole run's budget (grace included) before faulthandler kills it."""
 REPORT_ALLOWANCE = 1.0
 """Seconds the budget keeps for closing the connection and writing the report."""
-
-
-@dataclass(frozen=True)
-class GuardSettings:
-    """`--loop-interval`, `--loop-threshold` (seconds here) and the hard deadlines' grace."""
-
-    interval: float = DEFAULT_INTERVAL
-    threshold: float = DEFAULT_THRESHOLD
-    grace: float = DEFAULT_GRACE
-
-
-DEFAULT_SETTINGS = GuardSettings()
-MAX_MS = 60_000.0
-
-
-def guard_settings(interval_ms: float | None = None, threshold_ms: float | None = None,
-                   grace_ms: float | None = None) -> GuardSettings:
-    """Settings from the CLI's milliseconds; ConfigError (exit 3) for nonsense."""
-    values = {}
-    for flag, value, default in (("--loop-interval", interval_ms, DEFAULT_INTERVAL),
-                                 ("--loop-threshold", threshold_ms, DEFAULT_THRESHOLD),
-                                 ("--deadline-grace", grace_ms, DEFAULT_GRACE)):
-        if value is not None and not 1 <= value <= MAX_MS:  # NaN fails it too
-            raise ConfigError(f"{flag} must be between 1 and {MAX_MS:g} ms, got {value:g}")
-        values[flag] = default if value is None else value / 1000
-    return GuardSettings(values["--loop-interval"], values["--loop-threshold"],
-                         values["--deadline-grace"])
 
 
 def run_budget(config: ProbeConfig, grace: float = DEFAULT_GRACE) -> float:
@@ -136,9 +104,11 @@ class ProbeGuard:
         if self.watchdog.loop is None:
             self.watchdog.attach()  # from inside the loop: the heartbeat starts at once
         self.watchdog.stage = stage
+        # After the runner's own supervision has had its full say (timeout, margin, the
+        # cancelled stage's grace): the deadline only acts when the loop could not.
         deadline = HardDeadline(
-            self.progress.config.timeouts.for_stage(stage), self._expired,
-            grace=self.settings.grace, label=stage, watchdog=self.watchdog,
+            self.progress.config.timeouts.for_stage(stage) + SUPERVISION_MARGIN + CANCEL_GRACE,
+            self._expired, grace=self.settings.grace, label=stage, watchdog=self.watchdog,
         )
         with self._lock:
             self._deadline = deadline
@@ -162,10 +132,14 @@ def partial_report(progress: ProbeProgress, tracer: Tracer, loop: LoopStats,
                    expiry: DeadlineExpiry) -> ProbeReport:
     """The report of a run a hard deadline ended: the stage running is a timeout whose timer
     could not fire (with the why and the stack), the ones after it not reached."""
+    reported = {r.name for r in progress.results}
     stage = progress.current or (expiry.label if isinstance(expiry.label, StageName) else None)
+    if stage is None:  # stopped between stages, or before the first: the next one is stuck
+        stage = next((name for name in progress.plan if name not in reported), None)
     stuck: list[StageResult] = []
-    if stage is not None and all(r.name is not stage for r in progress.results):
-        started = progress.current_started_at or utc_now()
+    if stage is not None and stage not in reported:
+        started = progress.current_started_at if progress.current is stage else None
+        started = started or progress.generated_at
         elapsed_ms = (utc_now() - started).total_seconds() * 1000
         timeout = progress.config.timeouts.for_stage(stage)
         stuck.append(StageResult(stage, StageStatus.TIMEOUT, timeout, started,
@@ -178,7 +152,9 @@ def partial_report(progress: ProbeProgress, tracer: Tracer, loop: LoopStats,
 def expiry_error(expiry: DeadlineExpiry, timeout_s: float | None = None) -> StageError:
     """The stuck stage's error: a timeout (`timeout_s`, default the deadline's) whose timer
     could not fire, and why."""
-    budget = f"{expiry.timeout_s if timeout_s is None else timeout_s:.2f} s"
+    timeout = expiry.timeout_s if timeout_s is None else timeout_s
+    budget = f"{timeout:.2f} s"
+    late_ms = (expiry.timeout_s + expiry.grace_s - timeout) * 1000
     where = expiry.where or "an unknown place"
     if expiry.cause is ExpiryCause.LOOP_BLOCKED:
         why = f"the event loop was blocked at {where}"
@@ -199,5 +175,5 @@ def expiry_error(expiry: DeadlineExpiry, timeout_s: float | None = None) -> Stag
     }
     return StageError(ErrorKind.TIMEOUT,
                       f"timed out after {budget}; the timeout could not fire: {why}; "
-                      f"the watchdog ended the run {format_ms(expiry.grace_s * 1000)} later",
+                      f"the watchdog ended the run {format_ms(late_ms)} later",
                       extra)

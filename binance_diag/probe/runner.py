@@ -65,11 +65,25 @@ class ProbeProgress:
     command: str = ""
     generated_at: datetime = field(default_factory=utc_now)
     plan: tuple[StageName, ...] = ()
+    """The stages this run will report; known before it starts, so that a run stopped before
+    its first stage still reports every stage as not reached."""
     results: list[StageResult] = field(default_factory=list)
     current: StageName | None = None
     current_started_at: datetime | None = None
+    finished: bool = False
+    """The run returned its report: a hard deadline must not rewrite it."""
     state: ProbeState = field(default_factory=ProbeState, repr=False)
     """The connection being built: sockets, not results."""
+
+    def __post_init__(self) -> None:
+        if not self.plan:
+            self.plan = tuple(name for name, _ in plan_for(self.config, STAGES))
+
+
+def plan_for(config: ProbeConfig, stages: StagePlan) -> list[tuple[StageName, StageFunction]]:
+    """The stages a run of `config` reports: the proxy stage only when a proxy is in use."""
+    return [(name, function) for name, function in stages
+            if name is not StageName.PROXY or _proxy_in_use(config)]
 
 
 async def run_probe(
@@ -85,8 +99,7 @@ async def run_probe(
     tracer = tracer or Tracer()
     progress = progress or ProbeProgress(config, command)
     timeouts = config.timeouts
-    plan = [(name, function) for name, function in stages
-            if name is not StageName.PROXY or _proxy_in_use(config)]
+    plan = plan_for(config, stages)
     progress.plan = tuple(name for name, _ in plan)
     tracer.event(
         "probe started (timeouts: "
@@ -110,8 +123,8 @@ async def run_probe(
                 tracer.stage_changed(name, "skipped", None)
                 continue
             progress.current, progress.current_started_at = name, utc_now()
-            result = await _run_stage(name, function, config, state, tracer,
-                                      timeout)
+            result = await _run_stage(name, function, config, state, tracer, timeout,
+                                      progress)
             progress.current = None
             results.append(result)
             blocked = not result.passed
@@ -121,7 +134,9 @@ async def run_probe(
     finally:
         await _close_quietly(state)
     tracer.event("report generated")
-    return build_report(progress, tracer, loop if isinstance(loop, LoopStats) else loop())
+    report = build_report(progress, tracer, loop if isinstance(loop, LoopStats) else loop())
+    progress.finished = True
+    return report
 
 
 def build_report(progress: ProbeProgress, tracer: Tracer, loop: LoopStats,
@@ -191,6 +206,7 @@ async def _run_stage(
     state: ProbeState,
     tracer: Tracer,
     timeout: float,
+    progress: ProbeProgress | None = None,
 ) -> StageResult:
     # Listeners first (the guard starts its deadline thread, the display redraws): their
     # cost is this process's, not the stage's, and stays out of the measured time.
@@ -198,6 +214,8 @@ async def _run_stage(
     tracer.stage_changed(name, "start", None)
     started_at: datetime = utc_now()
     deadline = Deadline(timeout)
+    if progress is not None:
+        progress.current_started_at = started_at  # as the stage's own clock
     outcome = await supervise(function(config, state, tracer, deadline), deadline)
     duration_ms = round(deadline.elapsed_ms(), 3)
     result = StageResult(

@@ -29,8 +29,6 @@ from ..exitcodes import ExitCode, exit_code_for
 from ..model import Finding, ProbeReport, Severity, StageResult, StageStatus, TimelineEvent
 from ..timing import format_ms
 
-MARKS = {StageStatus.OK: "✅", StageStatus.FAILED: "❌", StageStatus.TIMEOUT: "❌",
-         StageStatus.SKIPPED: "➖"}
 SEVERITY_MARKS = {Severity.CRITICAL: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}
 MATCH_WINDOW_MS = 5.0
 """A "timeout fired" event this close before its deadline is the deadline's own event."""

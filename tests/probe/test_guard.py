@@ -19,7 +19,8 @@ from xml.etree import ElementTree
 import pytest
 
 from binance_diag.app import run_probe_command
-from binance_diag.config import Timeouts
+from binance_diag.config import GuardSettings, Timeouts
+from binance_diag.config import parse_guard_settings as guard_settings
 from binance_diag.diagnose import diagnose_report
 from binance_diag.model import (
     Blockage,
@@ -30,7 +31,7 @@ from binance_diag.model import (
     StageStatus,
 )
 from binance_diag.probe.base import ProbeState, StageOutcome, Tracer
-from binance_diag.probe.guard import GuardSettings, ProbeGuard, guard_settings, run_budget
+from binance_diag.probe.guard import ProbeGuard, run_budget
 from binance_diag.probe.runner import STAGES, ProbeProgress, mark_blocked_time, run_probe
 from binance_diag.simulate.scenario import probe_config, start_fault
 from binance_diag.timing import Deadline, utc_now
@@ -259,3 +260,26 @@ def test_guard_settings_refuse_nonsense(args: tuple[float | None, ...]) -> None:
 
 def test_guard_settings_are_milliseconds() -> None:
     assert guard_settings(10, 20, 300) == GuardSettings(0.01, 0.02, 0.3)
+
+
+def test_a_run_stopped_before_its_first_stage_reports_it_stuck_not_healthy() -> None:
+    """A matrix whose loop blocks before a probe starts: that probe did not work."""
+    from binance_diag.hard_deadline import DeadlineExpiry, ExpiryCause
+    from binance_diag.probe.guard import partial_report
+
+    with start_fault("healthy") as scenario:
+        config = probe_config(scenario, TIMEOUTS)
+    progress = ProbeProgress(config)
+    assert progress.plan[0] is StageName.DNS and not progress.finished
+    expiry = DeadlineExpiry(ExpiryCause.LOOP_BLOCKED, "the loop was blocked", None, 12.0, 0.5,
+                            where="bot.py:3 in main")
+    enforced = LoopStats(monitored=True, deadline_enforced_by_watchdog=True)
+    report = diagnose_report(partial_report(progress, Tracer(), enforced, expiry))
+    assert report.failed_stage is not None and report.failed_stage.name is StageName.DNS
+    assert report.failed_stage.error is not None
+    assert "the timeout could not fire" in report.failed_stage.error.message
+    assert [s.status for s in report.stages[1:]] == [StageStatus.SKIPPED] * 4
+    assert report.findings[0].id == "loop.deadline_enforced"
+    unwatched = diagnose_report(partial_report(ProbeProgress(config), Tracer(), LoopStats(),
+                                               expiry))
+    assert unwatched.findings, "a report always has a root cause"

@@ -7,7 +7,6 @@ simulator's DNS server, never the system resolver.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from binance_diag.config import Timeouts
 from binance_diag.diagnose import diagnose_report
 from binance_diag.exitcodes import ExitCode, exit_code_for
 from binance_diag.matrix import EndpointMatrix, build_matrix
-from binance_diag.matrix_command import run_matrix
+from binance_diag.matrix_command import run_bounded
 from binance_diag.probe.runner import STAGES
 from binance_diag.simulate.certs import CertificateAuthority
 from binance_diag.simulate.scenario import Scenario, start_fault
@@ -48,7 +47,7 @@ def matrix_of(*scenarios: Scenario, timeouts: Timeouts = SHORT,
     resolve = [entry for s in scenarios for entry in s.resolve]
     configs = [make_config(url, resolve=resolve, resolvers=first.nameservers,
                            ca_bundle=first.ca_bundle, timeouts=timeouts) for url in urls]
-    reports = asyncio.run(run_matrix(configs))
+    reports = run_bounded(configs)
     return build_matrix([diagnose_report(r) for r in reports])
 
 

@@ -195,3 +195,25 @@ def test_publish_shows_the_report_when_the_output_cannot_be_written(tmp_path: Pa
     assert code is ExitCode.CRITICAL
     VALIDATOR.validate(json.loads(out.getvalue()))
     assert "cannot write --output" in err.getvalue()
+
+
+@pytest.mark.timeout(TIMEOUT)
+@pytest.mark.parametrize("output_format", ["rich", "markdown", "json", "junit", "nagios"])
+def test_a_proxy_password_on_the_command_line_never_reaches_the_report(
+        output_format: str) -> None:
+    proxy = f"http://alice:s3cret@127.0.0.1:{refused_port()}"
+    result = probe("--proxy", proxy, "--format", output_format)
+    assert result.returncode == 2, result.stderr
+    assert "s3cret" not in result.stdout + result.stderr
+    if output_format in ("rich", "markdown", "json"):
+        assert "alice:***@127.0.0.1" in result.stdout
+
+
+def test_redact_passwords_in_any_url() -> None:
+    from binance_diag.commands.common import command_line, redact_passwords
+
+    assert redact_passwords("socks5h://bob:pw@[::1]:1080") == "socks5h://bob:***@[::1]:1080"
+    assert redact_passwords("wss://stream.binance.com:9443/ws/a:b@c") == \
+        "wss://stream.binance.com:9443/ws/a:b@c", "a path is not a password"
+    assert command_line(["probe", "--proxy=http://u:p@h:1"]) == \
+        "binance-diag probe '--proxy=http://u:***@h:1'"
