@@ -141,7 +141,8 @@ def test_detection_comes_within_threshold_plus_one_interval() -> None:
         asyncio.run(main())
 
     [at] = detected
-    assert THRESHOLD - SLACK <= at - started[0] <= THRESHOLD + interval + SLACK / 2
+    # The watchdog thread must also wake up: on a loaded machine that is not instant.
+    assert THRESHOLD - SLACK <= at - started[0] <= THRESHOLD + interval + SLACK
 
 
 @pytest.mark.timeout(5)

@@ -34,7 +34,7 @@ from tests.simulate.running import (
 )
 from tests.utils import MS
 
-FAST_PROBE = ("--timeout", "0.5", "--format", "json")
+FAST_PROBE = ("--timeout", f"{500 * MS:g}", "--format", "json")
 """Appended to the printed probe line where a fault ends in a timeout."""
 STOPPED_WITHIN = 2000 * MS
 
@@ -205,7 +205,7 @@ def test_delay_holds_the_first_event() -> None:
     report = report_of(result)
     assert result.returncode == 0, result.stderr
     streams = stages_of(report)["first_message"]["details"]["streams"]
-    assert 280 <= streams["btcusdt@aggTrade"]["latency_ms"] < 1000
+    assert 280 <= streams["btcusdt@aggTrade"]["latency_ms"] < 300 + 700 * MS * 1000
 
 
 @pytest.mark.timeout(30)
@@ -226,13 +226,14 @@ def test_after_sends_n_events_then_keeps_the_socket_silent() -> None:
 
 @pytest.mark.timeout(30)
 def test_ping_interval_scales_binance_cadence() -> None:
-    with simulator("--fault", "healthy", "--ping-interval", "0.1") as sim:
-        result = sim.run_probe("--duration", "0.55", "--format", "json")
+    interval = 100 * MS
+    with simulator("--fault", "healthy", "--ping-interval", f"{interval:g}") as sim:
+        result = sim.run_probe("--duration", f"{5.5 * interval:g}", "--format", "json")
     assert result.returncode == 0, result.stderr
     hold = stages_of(report_of(result))["first_message"]["details"]["hold"]
     assert hold["pings_seen"] >= 3
     assert hold["pongs_sent"] == hold["pings_seen"]
-    assert 50 * MS <= hold["ping_interval_s"] < 200 * MS
+    assert interval / 2 <= hold["ping_interval_s"] < 2 * interval
 
 
 def test_symbols_not_given_means_any_and_zero_delay_is_allowed() -> None:
@@ -262,7 +263,9 @@ def test_knobs_map_onto_the_fault_options() -> None:
 @pytest.mark.timeout(30)
 def test_ping_timeout_closes_a_client_that_never_pongs() -> None:
     """--ping-interval 0.1: a ping, then close 1008 after 3 intervals without a pong."""
-    with simulator("--fault", "ping-timeout", "--no-tls", "--ping-interval", "0.1") as sim:
+    interval = 100 * MS
+    with simulator("--fault", "ping-timeout", "--no-tls", "--ping-interval",
+                   f"{interval:g}") as sim:
         host, port = sim.value("address").split()[0].rsplit(":", 1)
         started = time.monotonic()
         sock, protocol = raw_client(host, int(port))
@@ -272,7 +275,7 @@ def test_ping_timeout_closes_a_client_that_never_pongs() -> None:
     assert [f.opcode for f in frames] == [Opcode.PING, Opcode.CLOSE]
     close = Close.parse(frames[-1].data)
     assert (close.code, close.reason) == (1008, "Pong timeout")
-    assert 350 * MS <= took < 1000 * MS
+    assert 3.5 * interval <= took < 10 * interval  # the ping after 1 interval, close after 4
 
 
 @pytest.mark.timeout(30)

@@ -12,7 +12,7 @@ import pytest
 
 from tests.utils import MS
 
-PAGE = Path(__file__).parents[1] / "docs" / "loopwatch.md"
+PAGE = Path(__file__).parents[2] / "docs" / "loopwatch.md"
 SNIPPETS = re.findall(r"```python\n(.*?)```", PAGE.read_text(), re.S)
 
 

@@ -1,5 +1,6 @@
 """Prints "ready", then: waits in asyncio until signalled (`wait`), blocks its loop for good
-(`block`) or for 1.5 s (`stuck`); or kills itself with SIGTERM at once (`kill`)."""
+(`block`) or for 1.5 s (`stuck`; LOOPWATCH_SAMPLE_SECONDS overrides it, as the tests do to
+scale it with BINANCE_DIAG_TEST_MS); or kills itself with SIGTERM at once (`kill`)."""
 
 import asyncio
 import os
@@ -7,7 +8,8 @@ import signal
 import sys
 import time
 
-BLOCK_SECONDS = {"block": 30.0, "stuck": 1.5}
+STUCK = float(os.environ.get("LOOPWATCH_SAMPLE_SECONDS", "1.5"))
+BLOCK_SECONDS = {"block": 30.0, "stuck": STUCK}
 
 
 async def main() -> None:

@@ -1,5 +1,6 @@
-"""`binance-diag loopwatch`, end to end: real subprocesses running the sample programs in
-tests/loopwatch_samples/, a real loopback server for the blocking socket read."""
+"""`binance-diag loopwatch`, end to end (loopwatch/run.py): real subprocesses running the
+sample programs in tests/loopwatch/samples/, a real loopback server for the blocking socket
+read."""
 
 from __future__ import annotations
 
@@ -19,13 +20,25 @@ from typing import Any
 import jsonschema
 import pytest
 
+from binance_diag.loopwatch.run import BOOT_DIR, child_environment
+from binance_diag.loopwatch.wire import ENV_VAR
 from binance_diag.schema import load_loopwatch_schema
+from binance_diag.timing import format_ms
 from tests.utils import MS
 
-SAMPLES = Path(__file__).parent / "loopwatch_samples"
+SAMPLES = Path(__file__).parent / "samples"
 SCHEMA = load_loopwatch_schema()
 RUN_TIMEOUT = 8000 * MS
 PREFIX = "binance-diag loopwatch:"
+INTERVAL_MS = 50.0
+"""loopwatch's default heartbeat: a blockage is measured short by less than one interval."""
+SLACK_MS = 40 * MS * 1000
+"""Scheduling noise allowed on a measured blockage (a GIL switch is 5 ms; CI is slower)."""
+
+
+def sample_env(seconds: float) -> dict[str, str]:
+    """The environment for sleepy.py or signals.py stuck: how long they block their loop."""
+    return {**os.environ, "LOOPWATCH_SAMPLE_SECONDS": repr(seconds)}
 
 
 @dataclass
@@ -106,20 +119,23 @@ def read_report(path: Path) -> dict[str, Any]:
 @pytest.mark.timeout(10)
 def test_time_sleep_in_a_coroutine_is_reported_with_its_line_and_trap(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
-    run = loopwatch("--report", str(report), "--", sys.executable, sample("sleepy.py"))
+    sleep_ms = 300 * MS * 1000
+    run = loopwatch("--report", str(report), "--", sys.executable, sample("sleepy.py"),
+                    env=sample_env(sleep_ms / 1000))
 
     assert run.code == 0, run.stderr
-    line = line_of("sleepy.py", "time.sleep(0.3)")
+    line = line_of("sleepy.py", "time.sleep(SECONDS)")
     [live] = run.live_lines
-    assert f"sleepy.py:{line} in handler: time.sleep(0.3)" in live
+    assert f"sleepy.py:{line} in handler: time.sleep(SECONDS)" in live
     assert "[time.sleep() in a coroutine]" in live
     document = read_report(report)
     [blockage] = document["blockages"]
     assert blockage["trap"]["id"] == "time_sleep"
     assert blockage["thread"] == "MainThread" and blockage["ended"]
-    assert 300 - 50 - 40 <= blockage["duration_ms"] <= 300 + 40  # a lower bound by < 1 interval
+    # A lower bound, short by less than one interval.
+    assert sleep_ms - INTERVAL_MS - SLACK_MS <= blockage["duration_ms"] <= sleep_ms + SLACK_MS
     assert blockage["stack"][-1] == {"file": sample("sleepy.py"), "line": line,
-                                     "function": "handler", "code": "time.sleep(0.3)"}
+                                     "function": "handler", "code": "time.sleep(SECONDS)"}
     assert document["exit"] == {"code": 0, "signal": None, "status": 0}
     assert document["loop"]["loops"] == 1 and document["loop"]["heartbeats"] > 0
     assert document["loop"]["max_lag_ms"] >= blockage["duration_ms"]
@@ -295,8 +311,9 @@ def test_ctrl_c_waits_for_a_blocked_loop_and_the_blockage_is_measured(tmp_path: 
     """asyncio.run's SIGINT handler only cancels the main task once the loop runs again: the
     seed incident's "timeout not triggering", and the reason to run loopwatch."""
     report = tmp_path / "report.json"
+    stuck_ms = 1500 * MS * 1000
     process = start("--report", str(report), "--", sys.executable, sample("signals.py"),
-                    "stuck")
+                    "stuck", env=sample_env(stuck_ms / 1000))
     assert process.stdout is not None
     assert process.stdout.readline() == "ready\n"
     process.send_signal(signal.SIGINT)
@@ -305,9 +322,11 @@ def test_ctrl_c_waits_for_a_blocked_loop_and_the_blockage_is_measured(tmp_path: 
     assert run.code == 128 + signal.SIGINT
     [blockage] = read_report(report)["blockages"]
     assert blockage["ended"] and blockage["trap"]["id"] == "time_sleep"
-    assert 1500 - 50 - 100 <= blockage["duration_ms"] <= 1500 + 100
+    slack_ms = 100 * MS * 1000  # a whole second and a half on a loaded machine: more noise
+    assert stuck_ms - INTERVAL_MS - slack_ms <= blockage["duration_ms"] <= stuck_ms + slack_ms
     [live] = run.live_lines[-1:]
-    assert live.startswith(f"{PREFIX} event loop blocked 1.")
+    assert live.startswith(f"{PREFIX} event loop blocked {format_ms(blockage['duration_ms'])} ")
+    assert format_ms(blockage["duration_ms"]).endswith(" s")
 
 
 @pytest.mark.timeout(10)
@@ -331,6 +350,16 @@ def test_a_loop_blocked_for_good_is_reported_while_stuck_and_at_the_end(
     [blockage] = read_report(report)["blockages"]
     assert not blockage["ended"]
     assert blockage["duration_ms"] >= 1000  # counted to the program's end, not to detection
+
+
+def test_the_child_environment_puts_the_bootstrap_first_and_remembers_pythonpath() -> None:
+    env = child_environment({"PYTHONPATH": "/mine", "HOME": "/h"}, 7, 0.1, 0.05)
+    assert env["PYTHONPATH"].split(":") == [str(BOOT_DIR), "/mine"]
+    assert env["HOME"] == "/h"
+    settings = json.loads(env[ENV_VAR])
+    assert settings["fd"] == 7 and settings["pythonpath"] == "/mine"
+    assert (BOOT_DIR / "sitecustomize.py").is_file()
+    assert json.loads(child_environment({}, 7, 0.1, 0.05)[ENV_VAR])["pythonpath"] is None
 
 
 @pytest.mark.timeout(10)
