@@ -10,10 +10,10 @@ import pytest
 from binance_diag.config import ENDPOINTS, ConfigError, parse_endpoints
 from binance_diag.exitcodes import ExitCode
 from binance_diag.matrix import base_url, build_matrix, label, path_prefix
-from binance_diag.matrix_command import MAX_ENDPOINTS, check_matrix_size
 from binance_diag.model import ErrorKind, OverallStatus, ProbeReport, StageName
 from binance_diag.render.base import FORMATTERS
 from binance_diag.render.matrix import RENDERERS, render_matrix, show_matrix
+from binance_diag.run.matrix import MAX_ENDPOINTS, check_matrix_size
 from tests.matrix_check import validated_matrix
 from tests.reports import make_report
 

@@ -134,11 +134,11 @@ def probe(
     for warning in resolve_warnings(config.resolve, targets):
         print(f"binance-diag: warning: {warning}", file=sys.stderr)
     if len(configs) > 1:
-        from ..matrix_command import run_matrix_command
+        from ..run.matrix import run_matrix_command
 
         raise typer.Exit(int(run_matrix_command(configs, output_format.value, output,
                                                 command_line(), thresholds, guard)))
-    from ..app import run_probe_command
+    from ..run.probe import run_probe_command
 
     code = run_probe_command(configs[0], output_format.value, output, command_line(),
                              thresholds, guard)

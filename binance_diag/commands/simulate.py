@@ -113,11 +113,11 @@ def demo(
     if fault is not None:
         _check_fault_given(fault)
     if all_faults:
-        from ..demo import check_all_arguments, run_demo_all
+        from ..run.demo import check_all_arguments, run_demo_all
 
         check_all_arguments(fault, output_format.value, output)
         raise typer.Exit(int(run_demo_all(timeout)))
-    from ..demo import DEFAULT_FAULT, run_demo
+    from ..run.demo import DEFAULT_FAULT, run_demo
 
     code = run_demo(DEFAULT_FAULT if fault is None else fault, output_format.value, output,
                     timeout)

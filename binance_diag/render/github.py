@@ -1,17 +1,15 @@
-"""GitHub Actions: the Markdown report in the step summary, the verdict as an annotation.
+"""GitHub Actions: the verdict as a workflow annotation (`::error title=...::...`).
 
-`annotation` is pure; `append_step_summary` appends to the file GitHub names in
-GITHUB_STEP_SUMMARY. Workflow-command escaping follows actions/toolkit's `command.ts`.
+Pure; run/deliver.py prints the line and appends the Markdown report to the file GitHub
+names in GITHUB_STEP_SUMMARY. Workflow-command escaping follows actions/toolkit's `command.ts`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..diagnose.describe import STAGE_ACTIONS, failure_phrase
 from ..exitcodes import ExitCode, exit_code_for
+from ..matrix import EndpointMatrix
 from ..model import ProbeReport
-from .markdown import render_markdown
 from .markup import plain
 
 
@@ -44,6 +42,11 @@ def annotation(report: ProbeReport) -> str | None:
     return f"::{command} title={escape_property(title)}::{escape_data(message)}"
 
 
-def append_step_summary(path: Path, report: ProbeReport) -> None:
-    with path.open("a", encoding="utf-8") as summary:
-        summary.write(render_markdown(report) + "\n")
+def matrix_annotation(matrix: EndpointMatrix) -> str | None:
+    """The endpoint matrix's verdict as an annotation; None when every endpoint is OK."""
+    code = matrix.verdict.exit_code
+    if code is ExitCode.OK:
+        return None
+    command = "error" if code is ExitCode.CRITICAL else "warning"
+    title = escape_property("binance-diag: endpoint matrix")
+    return f"::{command} title={title}::{escape_data(matrix.verdict.text)}"

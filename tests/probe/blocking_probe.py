@@ -1,7 +1,7 @@
 """A probe whose own event loop gets blocked, run as a subprocess by test_guard.py.
 
 `python -m tests.probe.blocking_probe MODE FORMAT STAGE [matrix]` probes a healthy simulated
-Binance with `binance_diag.app.run_probe_command`, as `binance-diag probe` does (or, with
+Binance with `binance_diag.run.probe.run_probe_command`, as `binance-diag probe` does (or, with
 `matrix`, it and a refused port side by side, as `--endpoint A,B` does), while a tracer
 listener blocks the loop when STAGE starts. The hard deadline must end the process (exit 2)
 and print a FORMAT report; the lines named in the report are the ones marked below.
@@ -13,11 +13,11 @@ import asyncio
 import sys
 import time
 
-from binance_diag.app import run_probe_command
 from binance_diag.config import Timeouts
-from binance_diag.matrix_command import run_matrix_command
 from binance_diag.model import StageName
 from binance_diag.probe.base import Tracer
+from binance_diag.run.matrix import run_matrix_command
+from binance_diag.run.probe import run_probe_command
 from binance_diag.simulate.scenario import probe_config, start_fault
 
 BUDGET = 0.5

@@ -18,7 +18,6 @@ from xml.etree import ElementTree
 
 import pytest
 
-from binance_diag.app import run_probe_command
 from binance_diag.config import GuardSettings, Timeouts
 from binance_diag.config import parse_guard_settings as guard_settings
 from binance_diag.diagnose import diagnose_report
@@ -33,6 +32,7 @@ from binance_diag.model import (
 from binance_diag.probe.base import ProbeState, StageOutcome, Tracer
 from binance_diag.probe.guard import ProbeGuard, run_budget
 from binance_diag.probe.runner import STAGES, ProbeProgress, mark_blocked_time, run_probe
+from binance_diag.run.probe import run_probe_command
 from binance_diag.simulate.scenario import probe_config, start_fault
 from binance_diag.timing import Deadline, utc_now
 from tests.schema_check import VALIDATOR, validated_json

@@ -19,8 +19,8 @@ from binance_diag.config import Timeouts
 from binance_diag.diagnose import diagnose_report
 from binance_diag.exitcodes import ExitCode, exit_code_for
 from binance_diag.matrix import EndpointMatrix, build_matrix
-from binance_diag.matrix_command import run_bounded
 from binance_diag.probe.runner import STAGES
+from binance_diag.run.matrix import run_bounded
 from binance_diag.simulate.certs import CertificateAuthority
 from binance_diag.simulate.scenario import Scenario, start_fault
 from binance_diag.simulate.server import ServerOptions

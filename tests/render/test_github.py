@@ -1,11 +1,12 @@
-"""GitHub Actions: step summary and annotations."""
+"""GitHub Actions annotations (the step summary: tests/run/test_deliver.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from binance_diag.render.github import annotation, append_step_summary, escape_property
+from binance_diag.matrix import build_matrix
+from binance_diag.model import StageName
+from binance_diag.render.github import annotation, escape_property, matrix_annotation
 from tests.render.cases import CASES
+from tests.reports import make_report
 
 
 def test_failure_is_an_error_annotation_naming_the_stage() -> None:
@@ -27,11 +28,15 @@ def test_escaping() -> None:
     assert escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
 
 
-def test_summary_is_appended(tmp_path: Path) -> None:
-    summary = tmp_path / "summary.md"
-    summary.write_text("previous step\n", encoding="utf-8")
-    append_step_summary(summary, CASES["tls_hang"]())
-    append_step_summary(summary, CASES["healthy"]())
-    text = summary.read_text(encoding="utf-8")
-    assert text.startswith("previous step\n# Binance Stream Connectivity Report")
-    assert text.count("# Binance Stream Connectivity Report") == 2
+def test_matrix_verdict_is_an_annotation_unless_every_endpoint_is_ok() -> None:
+    failing = build_matrix([make_report(endpoint="spot", fail=StageName.TCP),
+                            make_report(endpoint="spot-443", fail=StageName.TLS)])
+    line = matrix_annotation(failing)
+    assert line is not None
+    assert line.startswith("::error title=binance-diag%3A endpoint matrix::")
+    assert failing.verdict.text.split(":")[0] in line
+    half = build_matrix([make_report(endpoint="spot", fail=StageName.TCP),
+                         make_report(endpoint="spot-443")])
+    assert (matrix_annotation(half) or "").startswith("::warning ")
+    assert matrix_annotation(build_matrix([make_report(endpoint="spot"),
+                                           make_report(endpoint="spot-443")])) is None

@@ -5,7 +5,6 @@ CLI runs probe a refused loopback port only (NETWORK RULE: 127.0.0.1 and nothing
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import socket
@@ -17,17 +16,9 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from binance_diag.app import publish
-from binance_diag.exitcodes import ExitCode
-from tests.render.cases import CASES
 from tests.schema_check import VALIDATOR
 
 TIMEOUT = 30
-
-
-class FakeTTY(io.StringIO):
-    def isatty(self) -> bool:
-        return True
 
 
 def refused_port() -> int:
@@ -44,46 +35,6 @@ def probe(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
                    if k not in ("GITHUB_STEP_SUMMARY", "NO_COLOR")}
     return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT,
                           check=False, env={**environment, **(env or {})})
-
-
-def test_publish_output_file_and_terminal_view(tmp_path: Path) -> None:
-    stdout, stderr = FakeTTY(), io.StringIO()
-    out = tmp_path / "report.xml"
-    code = publish(CASES["tls_hang"](), "junit", out, stdout, stderr, environ={})
-    assert code is ExitCode.CRITICAL
-    ET.fromstring(out.read_text(encoding="utf-8"))
-    assert "Root Cause Hypothesis" in stdout.getvalue()  # the rich view, not the XML
-    assert not list(tmp_path.glob(".report.xml.*")), "no temporary file left behind"
-
-
-def test_publish_to_a_pipe_keeps_the_chosen_format(tmp_path: Path) -> None:
-    stdout = io.StringIO()
-    code = publish(CASES["healthy"](), "json", tmp_path / "r.json", stdout, io.StringIO(),
-                   environ={})
-    assert code is ExitCode.OK
-    assert json.loads(stdout.getvalue()) == json.loads((tmp_path / "r.json").read_text())
-
-
-def test_publish_to_github(tmp_path: Path) -> None:
-    summary = tmp_path / "summary.md"
-    stdout, stderr = io.StringIO(), io.StringIO()
-    publish(CASES["restricted_location"](), "json", None, stdout, stderr,
-            environ={"GITHUB_STEP_SUMMARY": str(summary)})
-    json.loads(stdout.getvalue())  # the annotation did not go into the JSON
-    assert stderr.getvalue().startswith("::error title=binance-diag%3A ws_upgrade failed::")
-    assert "## Root Cause Hypothesis" in summary.read_text(encoding="utf-8")
-    stdout = io.StringIO()
-    publish(CASES["restricted_location"](), "rich", None, stdout, io.StringIO(),
-            environ={"GITHUB_STEP_SUMMARY": str(summary)})
-    assert stdout.getvalue().rstrip().splitlines()[-1].startswith("::error ")
-
-
-def test_publish_survives_an_unwritable_summary(tmp_path: Path) -> None:
-    stderr = io.StringIO()
-    code = publish(CASES["healthy"](), "nagios", None, io.StringIO(), stderr,
-                   environ={"GITHUB_STEP_SUMMARY": str(tmp_path / "missing" / "s.md")})
-    assert code is ExitCode.OK
-    assert "cannot append to GITHUB_STEP_SUMMARY" in stderr.getvalue()
 
 
 @pytest.mark.timeout(TIMEOUT)
@@ -157,44 +108,6 @@ def test_cli_unusable_output_is_refused_before_probing(
     assert result.stdout == ""
     (line,) = result.stderr.strip().splitlines()
     assert message in line and "Traceback" not in result.stderr
-
-
-def test_output_keeps_links_fifos_and_modes(tmp_path: Path) -> None:
-    from binance_diag.app import write_atomically
-
-    real = tmp_path / "real.json"
-    real.write_text("old")
-    real.chmod(0o640)
-    link = tmp_path / "link.json"
-    link.symlink_to(real)
-    write_atomically(link, "new")
-    assert link.is_symlink() and real.read_text() == "new"
-    assert real.stat().st_mode & 0o777 == 0o640, "an existing file keeps its mode"
-    fresh = tmp_path / "fresh.json"
-    old_umask = os.umask(0o022)
-    try:
-        write_atomically(fresh, "x")
-    finally:
-        os.umask(old_umask)
-    assert fresh.stat().st_mode & 0o777 == 0o644, "a new file gets the umask's mode, not 0600"
-    fifo = tmp_path / "fifo"
-    os.mkfifo(fifo)
-    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        write_atomically(fifo, "through the pipe")
-        assert os.read(reader, 100) == b"through the pipe"
-    finally:
-        os.close(reader)
-    assert fifo.is_fifo(), "the FIFO is written to, not replaced"
-
-
-def test_publish_shows_the_report_when_the_output_cannot_be_written(tmp_path: Path) -> None:
-    target = tmp_path / "gone" / "r.json"  # passed the early check, then the directory went
-    out, err = io.StringIO(), io.StringIO()
-    code = publish(CASES["tls_hang"](), "json", target, out, err, environ={})
-    assert code is ExitCode.CRITICAL
-    VALIDATOR.validate(json.loads(out.getvalue()))
-    assert "cannot write --output" in err.getvalue()
 
 
 @pytest.mark.timeout(TIMEOUT)

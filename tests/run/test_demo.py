@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from binance_diag.cli import main
-from binance_diag.demo import run_demo_all
 from binance_diag.exitcodes import ExitCode
 from binance_diag.model import ErrorKind, StageName
+from binance_diag.run.demo import run_demo_all
 from binance_diag.simulate.faults import FAULTS
 from tests.diagnose.test_simulated_faults import EXPECTED as EXPECTED_TOP_FINDING
 from tests.schema_check import VALIDATOR

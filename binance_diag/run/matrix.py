@@ -12,22 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import sys
-import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .config import DEFAULT_SETTINGS, ConfigError, GuardSettings, ProbeConfig
-from .exitcodes import ExitCode
-from .matrix import EndpointMatrix, build_matrix
-from .model import ProbeReport, Thresholds
-from .probe.base import StageListener
-from .probe.runner import run_probe
+from ..config import DEFAULT_SETTINGS, ConfigError, GuardSettings, ProbeConfig
+from ..exitcodes import ExitCode
+from ..matrix import EndpointMatrix, build_matrix
+from ..model import ProbeReport, Thresholds
+from ..probe.base import StageListener
+from ..probe.runner import run_probe
+from .deliver import Publication, check_output, deliver
 
-EXPIRY_WAIT = 10.0
-"""How long the main thread waits for the hard deadline's publication, if it lost the race."""
 MAX_ENDPOINTS = 32
 """More at once would look like a connection flood to Binance (and to a firewall)."""
 
@@ -50,32 +48,18 @@ def run_matrix_command(
 
     As for one probe, whichever finishes first publishes: the run, or the hard deadline
     (the longest probe's budget, from its own thread, when the shared loop is stuck)."""
-    from .app import check_output
-    from .supervise import exit_now
-
     check_matrix_size(len(configs))
     check_output(output)
     if sys.stderr.isatty():
         print(f"binance-diag: probing {len(configs)} endpoints concurrently...",
               file=sys.stderr, flush=True)
-    claim = threading.Lock()
 
-    def on_expiry(reports: list[ProbeReport]) -> None:
-        if not claim.acquire(blocking=False):
-            return  # the run finished meanwhile and is publishing
-        code = ExitCode.CRITICAL  # whatever happens below, the process ends from here
-        try:
-            code = publish_matrix(diagnosed(reports, thresholds), output_format, output)
-        except BaseException as exc:  # noqa: BLE001 - say it, then still exit
-            print(f"binance-diag: error: the watchdog could not publish the matrix: {exc!r}",
-                  file=sys.stderr)
-        finally:
-            exit_now(int(code))
+    def publish(reports: list[ProbeReport]) -> ExitCode:
+        return deliver(MatrixDelivery(diagnosed(reports, thresholds)), output_format, output)
 
-    reports = run_bounded(configs, command, guard, on_expiry, listeners)
-    if not claim.acquire(blocking=False):
-        threading.Event().wait(EXPIRY_WAIT)  # the deadline's thread is publishing and exits
-    return publish_matrix(diagnosed(reports, thresholds), output_format, output)
+    publication = Publication(publish, "matrix")
+    return publication.from_run(
+        run_bounded(configs, command, guard, publication.from_deadline, listeners))
 
 
 def run_bounded(
@@ -91,12 +75,12 @@ def run_bounded(
     `on_expiry` the reports as far as they got; the faulthandler backstop comes last.
     `listeners` hear every probe's stage changes (tests block the loop with one).
     """
-    from .hard_deadline import Backstop, DeadlineExpiry, HardDeadline
-    from .probe.base import Tracer
-    from .probe.guard import BACKSTOP_MARGIN, REPORT_ALLOWANCE, partial_report, run_budget
-    from .probe.runner import ProbeProgress, build_report
-    from .supervise import run_abandoning
-    from .watchdog import LoopWatchdog
+    from ..hard_deadline import Backstop, DeadlineExpiry, HardDeadline
+    from ..probe.base import Tracer
+    from ..probe.guard import BACKSTOP_MARGIN, REPORT_ALLOWANCE, partial_report, run_budget
+    from ..probe.runner import ProbeProgress, build_report
+    from ..supervise import run_abandoning
+    from ..watchdog import LoopWatchdog
 
     budget = max(run_budget(c, guard.grace) for c in configs)
     stages_budget = budget - guard.grace - REPORT_ALLOWANCE  # what the probes may take
@@ -138,54 +122,44 @@ def run_bounded(
 def diagnosed(reports: Sequence[ProbeReport], thresholds: Thresholds | None = None
               ) -> EndpointMatrix:
     """The matrix of the reports once each is diagnosed (with `--warn`/`--crit` applied)."""
-    from .diagnose import diagnose_report
+    from ..diagnose import diagnose_report
 
     if thresholds is not None:
         reports = [dataclasses.replace(r, thresholds=thresholds) for r in reports]
     return build_matrix([diagnose_report(r) for r in reports])
 
 
-def publish_matrix(
-    matrix: EndpointMatrix, output_format: str, output: Path | None,
-    stdout: TextIO | None = None, stderr: TextIO | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> ExitCode:
-    """Deliver the matrix as `publish` delivers one report: file, stdout, GitHub summary."""
-    from .app import write_atomically
-    from .render.base import MACHINE_FORMATS
-    from .render.github import escape_data, escape_property
-    from .render.matrix import render_matrix, render_matrix_markdown, show_matrix
+@dataclass(frozen=True)
+class MatrixDelivery:
+    """The diagnosed matrix, as `deliver` hands it out."""
 
-    stdout = stdout or sys.stdout
-    stderr = stderr or sys.stderr
-    environ = os.environ if environ is None else environ
-    shown = output_format
-    if output is not None:
-        try:
-            write_atomically(output, render_matrix(matrix, output_format))
-        except OSError as exc:  # checked before probing; a full disk still happens
-            print(f"binance-diag: error: cannot write --output {output}: "
-                  f"{exc.strerror or exc}; the matrix follows on stdout", file=stderr)
+    matrix: EndpointMatrix
+    what: str = "matrix"
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return self.matrix.verdict.exit_code
+
+    def render(self, output_format: str) -> str:
+        from ..render.matrix import render_matrix
+
+        return render_matrix(self.matrix, output_format)
+
+    def show(self, output_format: str, stream: TextIO) -> None:
+        from ..render.matrix import show_matrix
+
+        if output_format == "rich":
+            show_matrix(self.matrix, stream)
         else:
-            if stdout.isatty():
-                shown = "rich"
-    if shown == "rich":
-        show_matrix(matrix, stdout)
-    else:
-        stdout.write(render_matrix(matrix, shown))
-        stdout.flush()
-    code = matrix.verdict.exit_code
-    summary = environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        try:
-            with Path(summary).open("a", encoding="utf-8") as handle:
-                handle.write(render_matrix_markdown(matrix) + "\n")
-        except OSError as exc:
-            print(f"binance-diag: warning: cannot append to GITHUB_STEP_SUMMARY: {exc}",
-                  file=stderr)
-        if code is not ExitCode.OK:
-            kind = "error" if code is ExitCode.CRITICAL else "warning"
-            title = escape_property("binance-diag: endpoint matrix")
-            print(f"::{kind} title={title}::{escape_data(matrix.verdict.text)}",
-                  file=stderr if shown in MACHINE_FORMATS else stdout, flush=True)
-    return code
+            stream.write(self.render(output_format))
+            stream.flush()
+
+    def markdown(self) -> str:
+        from ..render.matrix import render_matrix_markdown
+
+        return render_matrix_markdown(self.matrix)
+
+    def annotation(self) -> str | None:
+        from ..render.github import matrix_annotation
+
+        return matrix_annotation(self.matrix)

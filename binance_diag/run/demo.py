@@ -1,7 +1,7 @@
 """`binance-diag demo`: the simulator and the real probe in one process, no network needed.
 
 `demo` stages one catalogued fault on loopback and shows the full report exactly as `probe`
-does (app.run_probe_command: same renderers, same exit code). `demo --all` runs every fault
+does (run.probe.run_probe_command: same renderers, same exit code). `demo --all` runs every fault
 and checks each is diagnosed as the catalogue says: a self-check of the whole tool.
 
 The default fault is `tls-hang`, the seed incident (TCP accepted, no ServerHello): a first
@@ -22,14 +22,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from .config import ConfigError, Timeouts, parse_timeout
-from .exitcodes import ExitCode
-from .model import ProbeReport
-from .simulate.catalogue import lookup_fault
-from .simulate.certs import CertificateAuthority
-from .simulate.faults import FAULTS, Fault
-from .simulate.scenario import probe_config, start_fault
-from .simulate.server import PING_TIMEOUT_FAULT_INTERVAL, ServerOptions
+from ..config import ConfigError, Timeouts, parse_timeout
+from ..exitcodes import ExitCode
+from ..model import ProbeReport
+from ..simulate.catalogue import lookup_fault
+from ..simulate.certs import CertificateAuthority
+from ..simulate.faults import FAULTS, Fault
+from ..simulate.scenario import probe_config, start_fault
+from ..simulate.server import PING_TIMEOUT_FAULT_INTERVAL, ServerOptions
 
 DEFAULT_FAULT = "tls-hang"
 DEMO_TIMEOUT = 2.0
@@ -82,7 +82,7 @@ def demo_command(fault: Fault, timeouts: Timeouts, output_format: str = "rich",
 def run_demo(fault_name: str, output_format: str, output: Path | None,
              timeout: float | None = None, stderr: TextIO | None = None) -> ExitCode:
     """Stage one fault, probe it, show the report like `probe`; the probe's exit code."""
-    from .app import run_probe_command
+    from .probe import run_probe_command
 
     stderr = stderr or sys.stderr
     fault = lookup_fault(fault_name)
@@ -133,9 +133,9 @@ def row_for(fault: Fault, report: ProbeReport, seconds: float) -> DemoRow:
 def probe_fault(fault: Fault, certs: CertificateAuthority, timeouts: Timeouts,
                 workdir: Path | None = None) -> DemoRow:
     """Stage `fault`, probe it in a fresh event loop (this thread's own), diagnose it."""
-    from .diagnose import diagnose_report
-    from .probe.runner import run_probe
-    from .supervise import run_abandoning
+    from ..diagnose import diagnose_report
+    from ..probe.runner import run_probe
+    from ..supervise import run_abandoning
 
     with contextlib.ExitStack() as stack:
         try:
@@ -159,7 +159,7 @@ def run_demo_all(timeout: float | None = None, out: TextIO | None = None,
                  faults: Sequence[Fault] | None = None,
                  concurrency: int = ALL_CONCURRENCY) -> ExitCode:
     """Every fault, a table as results come in (catalogue order); CRITICAL on a mismatch."""
-    from .diagnose import RULES
+    from ..diagnose import RULES
 
     out = out or sys.stdout
     timeouts = demo_timeouts(timeout)

@@ -1,0 +1,177 @@
+"""Delivering a result: `--output FILE`, stdout, GitHub's step summary and annotation.
+
+One path for a single report and for the endpoint matrix, so that both treat a file, a
+pipe, a terminal and a CI job alike. `Publication` settles the race between a run that
+finishes and the hard deadline that gives up on it: exactly one of them publishes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Generic, Protocol, TextIO, TypeVar
+
+from ..exitcodes import ExitCode
+
+EXPIRY_WAIT = 10.0
+"""How long the run waits for the hard deadline's publication and exit, if it lost the race."""
+
+T = TypeVar("T")
+
+
+class Deliverable(Protocol):
+    """A finished, diagnosed result in every format: one report, or the endpoint matrix."""
+
+    @property
+    def what(self) -> str:
+        """What it is called in messages ("report", "matrix")."""
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """The exit code of DESIGN.md §5 for this result."""
+
+    def render(self, output_format: str) -> str:
+        """The whole result in one `--format`, as a file gets it."""
+
+    def show(self, output_format: str, stream: TextIO) -> None:
+        """Write it to stdout in one format (`rich`: coloured on a terminal)."""
+
+    def markdown(self) -> str:
+        """The Markdown version, for GITHUB_STEP_SUMMARY."""
+
+    def annotation(self) -> str | None:
+        """The `::error ...::` workflow command for the verdict; None when all is well."""
+
+
+def check_output(path: Path | None) -> None:
+    """Refuse an `--output` the result could not be written to, before probing (exit 3)."""
+    if path is None:
+        return
+    from ..config import ConfigError
+
+    if str(path) in ("", ".") or path.is_dir():
+        raise ConfigError(f"--output {str(path)!r}: a directory, not a file name")
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        if not os.access(target, os.W_OK):
+            raise ConfigError(f"--output {path}: not writable")
+        return  # a FIFO, a device, /dev/stdout: written in place
+    parent = target.parent
+    if not parent.is_dir():
+        raise ConfigError(f"--output {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"--output {path}: directory {parent} is not writable")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename: readers never see half a report.
+
+    Through a symlink, the file it points to is replaced, not the link; a target that is not
+    a regular file (a FIFO, a device, /dev/stdout) is written in place. The file gets the
+    mode it had, or the one the umask gives a new file (mkstemp's 0600 would hide it).
+    """
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        with target.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+        return
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(temp, mode)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def deliver(
+    result: Deliverable, output_format: str, output: Path | None,
+    stdout: TextIO | None = None, stderr: TextIO | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ExitCode:
+    """Deliver `result` everywhere it was asked for; its exit code.
+
+    `--output FILE` gets the chosen format while a terminal on stdout keeps the rich view;
+    stdout that is not a terminal gets the chosen format. With GITHUB_STEP_SUMMARY set, the
+    Markdown version is appended there and the verdict becomes a workflow annotation (on
+    stderr when stdout carries a format other programs parse).
+    """
+    from ..render.base import MACHINE_FORMATS
+
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    environ = os.environ if environ is None else environ
+    shown = output_format
+    if output is not None:
+        try:
+            write_atomically(output, result.render(output_format))
+        except OSError as exc:  # checked before probing; a full disk still happens
+            print(f"binance-diag: error: cannot write --output {output}: "
+                  f"{exc.strerror or exc}; the {result.what} follows on stdout", file=stderr)
+        else:
+            if stdout.isatty():
+                shown = "rich"
+    result.show(shown, stdout)
+    summary = environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        try:
+            with Path(summary).open("a", encoding="utf-8") as handle:
+                handle.write(result.markdown() + "\n")
+        except OSError as exc:
+            print(f"binance-diag: warning: cannot append to GITHUB_STEP_SUMMARY: {exc}",
+                  file=stderr)
+        line = result.annotation()
+        if line is not None:
+            print(line, file=stderr if shown in MACHINE_FORMATS else stdout, flush=True)
+    return result.exit_code
+
+
+class Publication(Generic[T]):
+    """Whichever finishes first publishes: the run, or the hard deadline from its thread.
+
+    The deadline's side (`from_deadline`) ends the process itself, with the exit code of
+    what it published, even if publishing fails. The run's side (`from_run`) returns the
+    exit code, unless the deadline got there first: then it waits for that exit.
+    """
+
+    def __init__(self, publish: Callable[[T], ExitCode], what: str,
+                 before: Callable[[], None] | None = None) -> None:
+        self._publish = publish
+        self._what = what
+        self._before = before
+        self._claim = threading.Lock()
+
+    def from_deadline(self, result: T) -> None:
+        """Publish what the hard deadline salvaged, then end the process (never returns)."""
+        from ..supervise import exit_now
+
+        if not self._claim.acquire(blocking=False):
+            return  # the run finished meanwhile and is publishing
+        code = ExitCode.CRITICAL  # whatever happens below, the process ends from here
+        try:
+            if self._before is not None:
+                self._before()
+            code = self._publish(result)
+        except BaseException as exc:  # noqa: BLE001 - say it, then still exit
+            print(f"binance-diag: error: the watchdog could not publish the {self._what}: "
+                  f"{exc!r}", file=sys.stderr)
+        finally:
+            exit_now(int(code))
+
+    def from_run(self, result: T) -> ExitCode:
+        """Publish the finished run's result, unless the deadline is already doing so."""
+        if not self._claim.acquire(blocking=False):
+            threading.Event().wait(EXPIRY_WAIT)  # the deadline's thread publishes and exits
+        return self._publish(result)

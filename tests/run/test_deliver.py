@@ -1,0 +1,191 @@
+"""Delivering a result: --output written atomically, stdout, GitHub's summary, the race."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from binance_diag.exitcodes import ExitCode
+from binance_diag.matrix import EndpointMatrix, build_matrix
+from binance_diag.model import StageName
+from binance_diag.run.deliver import Publication, deliver, write_atomically
+from binance_diag.run.matrix import MatrixDelivery
+from binance_diag.run.probe import publish
+from tests.render.cases import CASES
+from tests.reports import make_report
+from tests.schema_check import VALIDATOR
+
+
+class FakeTTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_publish_output_file_and_terminal_view(tmp_path: Path) -> None:
+    stdout, stderr = FakeTTY(), io.StringIO()
+    out = tmp_path / "report.xml"
+    code = publish(CASES["tls_hang"](), "junit", out, stdout, stderr, environ={})
+    assert code is ExitCode.CRITICAL
+    ET.fromstring(out.read_text(encoding="utf-8"))
+    assert "Root Cause Hypothesis" in stdout.getvalue()  # the rich view, not the XML
+    assert not list(tmp_path.glob(".report.xml.*")), "no temporary file left behind"
+
+
+def test_publish_to_a_pipe_keeps_the_chosen_format(tmp_path: Path) -> None:
+    stdout = io.StringIO()
+    code = publish(CASES["healthy"](), "json", tmp_path / "r.json", stdout, io.StringIO(),
+                   environ={})
+    assert code is ExitCode.OK
+    assert json.loads(stdout.getvalue()) == json.loads((tmp_path / "r.json").read_text())
+
+
+def test_publish_to_github(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    stdout, stderr = io.StringIO(), io.StringIO()
+    publish(CASES["restricted_location"](), "json", None, stdout, stderr,
+            environ={"GITHUB_STEP_SUMMARY": str(summary)})
+    json.loads(stdout.getvalue())  # the annotation did not go into the JSON
+    assert stderr.getvalue().startswith("::error title=binance-diag%3A ws_upgrade failed::")
+    assert "## Root Cause Hypothesis" in summary.read_text(encoding="utf-8")
+    stdout = io.StringIO()
+    publish(CASES["restricted_location"](), "rich", None, stdout, io.StringIO(),
+            environ={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert stdout.getvalue().rstrip().splitlines()[-1].startswith("::error ")
+
+
+def test_publish_survives_an_unwritable_summary(tmp_path: Path) -> None:
+    stderr = io.StringIO()
+    code = publish(CASES["healthy"](), "nagios", None, io.StringIO(), stderr,
+                   environ={"GITHUB_STEP_SUMMARY": str(tmp_path / "missing" / "s.md")})
+    assert code is ExitCode.OK
+    assert "cannot append to GITHUB_STEP_SUMMARY" in stderr.getvalue()
+
+
+def test_output_keeps_links_fifos_and_modes(tmp_path: Path) -> None:
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    real.chmod(0o640)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    write_atomically(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
+    assert real.stat().st_mode & 0o777 == 0o640, "an existing file keeps its mode"
+    fresh = tmp_path / "fresh.json"
+    old_umask = os.umask(0o022)
+    try:
+        write_atomically(fresh, "x")
+    finally:
+        os.umask(old_umask)
+    assert fresh.stat().st_mode & 0o777 == 0o644, "a new file gets the umask's mode, not 0600"
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        write_atomically(fifo, "through the pipe")
+        assert os.read(reader, 100) == b"through the pipe"
+    finally:
+        os.close(reader)
+    assert fifo.is_fifo(), "the FIFO is written to, not replaced"
+
+
+def test_publish_shows_the_report_when_the_output_cannot_be_written(tmp_path: Path) -> None:
+    target = tmp_path / "gone" / "r.json"  # passed the early check, then the directory went
+    out, err = io.StringIO(), io.StringIO()
+    code = publish(CASES["tls_hang"](), "json", target, out, err, environ={})
+    assert code is ExitCode.CRITICAL
+    VALIDATOR.validate(json.loads(out.getvalue()))
+    assert "cannot write --output" in err.getvalue()
+
+
+def test_summary_is_appended_after_earlier_steps(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("previous step\n", encoding="utf-8")
+    for case in ("tls_hang", "healthy"):
+        publish(CASES[case](), "json", None, io.StringIO(), io.StringIO(),
+                environ={"GITHUB_STEP_SUMMARY": str(summary)})
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("previous step\n# Binance Stream Connectivity Report")
+    assert text.count("# Binance Stream Connectivity Report") == 2
+
+
+def failing_matrix() -> EndpointMatrix:
+    return build_matrix([make_report(endpoint="spot", fail=StageName.TCP),
+                         make_report(endpoint="spot-443", fail=StageName.TLS)])
+
+
+def test_matrix_goes_the_same_way_as_a_report(tmp_path: Path) -> None:
+    matrix = failing_matrix()
+    summary, out = tmp_path / "summary.md", tmp_path / "matrix.json"
+    stdout, stderr = FakeTTY(), io.StringIO()
+    code = deliver(MatrixDelivery(matrix), "json", out, stdout, stderr,
+                   environ={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert code is matrix.verdict.exit_code is ExitCode.CRITICAL
+    assert json.loads(out.read_text(encoding="utf-8"))["schema"].startswith("binance-diag/matrix")
+    assert "{" not in stdout.getvalue()  # the terminal keeps the table
+    assert matrix.verdict.text.split(":")[0] in stdout.getvalue()
+    assert stdout.getvalue().rstrip().splitlines()[-1].startswith(
+        "::error title=binance-diag%3A endpoint matrix::")
+    assert "|" in summary.read_text(encoding="utf-8")  # a Markdown table
+
+
+def test_a_matrix_that_cannot_be_written_is_shown_instead(tmp_path: Path) -> None:
+    matrix = failing_matrix()
+    stdout, stderr = io.StringIO(), io.StringIO()
+    deliver(MatrixDelivery(matrix), "json", tmp_path / "gone" / "m.json", stdout, stderr,
+            environ={})
+    assert json.loads(stdout.getvalue())["schema"].startswith("binance-diag/matrix")
+    assert "cannot write --output" in stderr.getvalue()
+    assert "the matrix follows on stdout" in stderr.getvalue()
+
+
+def test_the_run_publishes_when_the_deadline_did_not() -> None:
+    published: list[str] = []
+
+    def publish_one(result: str) -> ExitCode:
+        published.append(result)
+        return ExitCode.WARNING
+
+    publication = Publication(publish_one, "report")
+    assert publication.from_run("run") is ExitCode.WARNING
+    publication.from_deadline("late")  # lost the race: publishes nothing, does not exit
+    assert published == ["run"]
+
+
+RACE = textwrap.dedent("""
+    import sys, threading
+    from binance_diag.exitcodes import ExitCode
+    from binance_diag.run.deliver import Publication
+
+    def publish(result):
+        if result == "broken":
+            raise RuntimeError("disk on fire")
+        print("published", result, flush=True)
+        return ExitCode.WARNING
+
+    publication = Publication(publish, "report", before=lambda: print("before", flush=True))
+    threading.Thread(target=publication.from_deadline, args=(sys.argv[1],)).start()
+    threading.Event().wait(5)
+    print("the process outlived its deadline", flush=True)
+""")
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(("result", "code", "said"), [
+    ("salvaged", 1, "before\npublished salvaged\n"),
+    ("broken", 2, "before\n"),
+])
+def test_the_deadline_publishes_then_ends_the_process(result: str, code: int, said: str) -> None:
+    done = subprocess.run([sys.executable, "-c", RACE, result], capture_output=True,
+                          text=True, timeout=20, check=False)
+    assert done.returncode == code, done.stderr
+    assert done.stdout == said
+    if result == "broken":
+        assert "could not publish the report: RuntimeError('disk on fire')" in done.stderr
