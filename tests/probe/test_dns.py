@@ -233,3 +233,22 @@ def test_hosts_file_answers_like_getaddrinfo(tmp_path: Path) -> None:
     assert dns.details["dns"]["result"] == "nxdomain"
     assert dns.details["dns"]["addresses"] is None
     assert stage(report, StageName.TCP).details["connected_to"] == f"127.0.0.1:{scenario.port}"
+
+
+@pytest.mark.timeout(10)
+def test_a_resolver_that_denies_the_name_is_diagnosed_as_disagreement() -> None:
+    from binance_diag.diagnose import diagnose_report
+    from binance_diag.simulate.scenario import start_fault
+
+    name = "feed.example.test"  # not a Binance name: its loopback answer is no finding
+    with start_fault("healthy", tls=False, dns=True, hostname=name) as scenario, \
+            DnsServer({name: ["127.0.0.1"]}, mode=DnsMode.NXDOMAIN) as denying:
+        config = _with_compare(make_config(scenario.url_base, resolvers=scenario.nameservers),
+                               denying.nameserver)
+        report = diagnose_report(probe(config))
+    assert report.failed_stage is None
+    notes = stage(report, StageName.DNS).details["comparison"]["notes"]
+    assert f"{denying.nameserver} gave no answer (nxdomain)" in notes
+    findings = {f.id: f for f in report.findings}
+    assert findings["dns.resolvers_disagree"].title == f"Resolvers disagree about {name}"
+    assert report.findings[0].id == "dns.resolvers_disagree"

@@ -214,3 +214,32 @@ def test_duration_sees_a_stall(certs: CertificateAuthority) -> None:
     hold = message.details["hold"]
     assert hold["messages"] == 1  # the second of two; the first was the stage's
     assert hold["largest_gap_ms"] >= 450
+
+
+def test_a_stall_while_holding_is_diagnosed(certs: CertificateAuthority) -> None:
+    from dataclasses import replace
+
+    from binance_diag.diagnose import diagnose_report
+    from binance_diag.simulate.server import ServerOptions
+
+    options = ServerOptions(message_count=2, interval=50 * MS)
+    with start_fault("stall-after", certs=certs, options=options) as scenario:
+        report = diagnose_report(probe(replace(config_for(scenario), hold=5600 * MS)))
+    assert "hold.stalled" in [finding.id for finding in report.findings]
+
+
+def test_a_close_while_holding_is_diagnosed(certs: CertificateAuthority) -> None:
+    from dataclasses import replace
+
+    from binance_diag.diagnose import diagnose_report
+    from binance_diag.simulate.server import ServerOptions
+
+    options = ServerOptions(shutdown_after=3, interval=50 * MS)
+    with start_fault("server-shutdown", certs=certs, options=options) as scenario:
+        report = diagnose_report(probe(replace(config_for(scenario), hold=1000 * MS)))
+    message = report.stage(StageName.FIRST_MESSAGE)
+    assert message is not None and message.status is StageStatus.OK
+    hold = message.details["hold"]
+    assert hold["messages"] == 2 and hold["other_messages"] == 1  # the serverShutdown event
+    assert hold["closed"] == {"code": 1001, "reason": "server shutdown"}
+    assert report.findings[0].id == "hold.closed"
