@@ -449,7 +449,22 @@ def parse_ca_bundle(path: str | None) -> Path | None:
         raise _too_big(path)
     if b"-----BEGIN CERTIFICATE-----" not in data:
         raise ConfigError(f"--ca-bundle {path} holds no PEM certificate")
+    _check_bundle_loads(path, data)
     return bundle
+
+
+def _check_bundle_loads(path: str, data: bytes) -> None:
+    """OpenSSL must accept the certificates: a corrupt bundle is the user's input to fix,
+    not a TLS failure to blame on the server."""
+    import ssl
+
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(
+            cadata=data.decode("ascii", errors="replace"))
+    except ssl.SSLError as exc:
+        detail = str(exc).split(" (_ssl.c")[0].removeprefix("[X509] ")
+        raise ConfigError(f"cannot load --ca-bundle {path}: OpenSSL rejects its certificates "
+                          f"({detail})") from None
 
 
 def _check_bundle_file(path: str, info: os.stat_result) -> None:

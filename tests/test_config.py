@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 import pytest
+import trustme
 
 from binance_diag.config import (
     MAX_CA_BUNDLE_BYTES,
@@ -20,7 +21,8 @@ from binance_diag.config import (
     resolve_warnings,
 )
 
-PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+PEM = trustme.CA().cert_pem.bytes().decode()
+"""A real CA certificate: the bundle check loads it with OpenSSL."""
 
 
 def test_single_symbol_uses_raw_stream_path_lowercase() -> None:
@@ -121,6 +123,18 @@ def test_ca_bundle_must_be_readable_pem(tmp_path) -> None:  # type: ignore[no-un
     empty.write_text("hello")
     with pytest.raises(ConfigError, match="no PEM"):
         parse_ca_bundle(str(empty))
+
+
+def test_ca_bundle_that_openssl_rejects_is_bad_input(tmp_path: Path) -> None:
+    good = PEM.encode()
+    corrupt = b"-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n"
+    for name, data in [("garbage.pem", corrupt), ("mixed.pem", good + corrupt)]:
+        bundle = tmp_path / name
+        bundle.write_bytes(data)
+        with pytest.raises(ConfigError, match=f"cannot load --ca-bundle {bundle}: OpenSSL"):
+            parse_ca_bundle(str(bundle))
+    (tmp_path / "good.pem").write_bytes(good)
+    assert parse_ca_bundle(str(tmp_path / "good.pem")) == tmp_path / "good.pem"
 
 
 @pytest.mark.parametrize(
