@@ -31,6 +31,7 @@ from enum import StrEnum
 from typing import Any, Generic, NoReturn, TypeVar
 
 from .stacks import format_stack, task_frames, where
+from .timing import format_seconds
 
 T = TypeVar("T")
 
@@ -71,7 +72,7 @@ class Outcome(Generic[T]):
 
     @property
     def message(self) -> str:
-        budget = f"{self.timeout_s:.2f} s"
+        budget = format_seconds(self.timeout_s)
         if self.verdict is Verdict.COMPLETED:
             return f"completed in {self.elapsed_s:.3f} s"
         if self.verdict is Verdict.FAILED:

@@ -40,3 +40,8 @@ def format_ms(ms: float) -> str:
     if ms < 1000:
         return f"{ms:.1f} ms"
     return f"{ms / 1000:.2f} s"
+
+
+def format_seconds(seconds: float) -> str:
+    """A budget as format_ms shows it: `199.0 ms` (not `0.20 s`) for a sub-second one."""
+    return format_ms(seconds * 1000)

@@ -15,6 +15,7 @@ from binance_diag.supervise import (
     run_abandoning,
     run_supervised,
 )
+from binance_diag.timing import format_seconds
 from tests.utils import MS, run_python
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,7 +66,7 @@ def test_a_task_that_unwinds_is_timed_out_at_its_timeout() -> None:
     assert outcome.verdict is Verdict.TIMED_OUT
     assert not outcome.cancellation_ignored
     assert 100 * MS <= outcome.elapsed_s <= 100 * MS + SLACK
-    assert outcome.message == f"timed out after {100 * MS:.2f} s (cancelled)"
+    assert outcome.message == f"timed out after {format_seconds(100 * MS)} (cancelled)"
 
 
 @pytest.mark.timeout(5)
@@ -85,7 +86,7 @@ def test_a_task_ignoring_its_cancellation_is_abandoned_on_time_with_its_place() 
     where = f"{__file__}:{STUBBORN_LINE} in stubborn"
     assert outcome.where == where
     assert outcome.message == (
-        f"timed out after {100 * MS:.2f} s; cancellation ignored; abandoned at {where}"
+        f"timed out after {format_seconds(100 * MS)}; cancellation ignored; abandoned at {where}"
     )
 
 

@@ -26,7 +26,7 @@ import dns.resolver
 from ..config import HOSTS_FILE, Nameserver, ProbeConfig
 from ..dnscheck import UNREACHABLE_RESULTS, compare_answers, suspicious_addresses
 from ..model import JSON, ErrorKind
-from ..timing import Deadline
+from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
 
 T = TypeVar("T")
@@ -83,7 +83,7 @@ class Lookup:
 
 def _unanswered(resolver: str, waited_s: float) -> Lookup:
     """A lookup that is only evidence, given up on once the stage's own answer was in."""
-    message = f"no answer from {resolver} within {waited_s:.2f} s (not awaited further)"
+    message = f"no answer from {resolver} within {format_seconds(waited_s)} (not awaited further)"
     return Lookup(resolver, errors=[(ErrorKind.TIMEOUT, message)],
                   elapsed_ms=round(waited_s * 1000, 3))
 
@@ -248,7 +248,7 @@ async def _query(
         return round((time.perf_counter() - start) * 1000, 3)
 
     lifetime = deadline.remaining()
-    timeout = (ErrorKind.TIMEOUT, f"no answer from {label} within {lifetime:.2f} s")
+    timeout = (ErrorKind.TIMEOUT, f"no answer from {label} within {format_seconds(lifetime)}")
     try:
         answer = await _within(
             resolver.resolve(host, rdtype, lifetime=lifetime, search=False), lifetime)

@@ -31,7 +31,7 @@ from ..model import (
     StageResult,
     StageStatus,
 )
-from ..timing import format_ms, utc_now
+from ..timing import format_ms, format_seconds, utc_now
 from ..watchdog import LoopWatchdog
 from .base import Tracer
 from .runner import CANCEL_GRACE, SUPERVISION_MARGIN, ProbeProgress, build_report
@@ -153,7 +153,7 @@ def expiry_error(expiry: DeadlineExpiry, timeout_s: float | None = None) -> Stag
     """The stuck stage's error: a timeout (`timeout_s`, default the deadline's) whose timer
     could not fire, and why."""
     timeout = expiry.timeout_s if timeout_s is None else timeout_s
-    budget = f"{timeout:.2f} s"
+    budget = format_seconds(timeout)
     late_ms = (expiry.timeout_s + expiry.grace_s - timeout) * 1000
     where = expiry.where or "an unknown place"
     if expiry.cause is ExpiryCause.LOOP_BLOCKED:

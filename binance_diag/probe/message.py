@@ -13,7 +13,7 @@ from ..config import ProbeConfig
 from ..handshake import Closed, DataMessage, Ping
 from ..model import JSON, ErrorKind
 from ..payload import Event, Problem, Reply, classify_message, list_subscriptions_request
-from ..timing import Deadline
+from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
 
 LIST_SUBSCRIPTIONS_ID = 1
@@ -105,7 +105,7 @@ async def receive_first_message(
     else:
         why = "nothing received"
     message = f"no {target.stream} message for {', '.join(sorted(waiting))} in " \
-              f"{deadline.budget:.2f} s; {why}"
+              f"{format_seconds(deadline.budget)}; {why}"
     return failed(ErrorKind.TIMEOUT, message, {"missing": sorted(waiting),
                   "link_alive": bool(probe["answered"])}, **details())
 

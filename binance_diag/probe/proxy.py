@@ -12,7 +12,7 @@ import socket
 
 from ..config import ProbeConfig
 from ..model import JSON, ErrorKind
-from ..timing import Deadline
+from ..timing import Deadline, format_seconds
 from ..tunnel import HttpConnect, Socks5, TunnelHandshake
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
 from .connection import Connection
@@ -63,7 +63,7 @@ async def open_tunnel(
             handshake.feed(await connection.recv(deadline))
     except TimeoutError:
         return failed(ErrorKind.TIMEOUT, f"proxy did not answer the handshake in "
-                      f"{deadline.budget:.2f} s", **common)
+                      f"{format_seconds(deadline.budget)}", **common)
     except (ConnectionResetError, BrokenPipeError):
         return failed(ErrorKind.REJECTED, "proxy reset the connection during the handshake",
                       **common)

@@ -30,7 +30,7 @@ from ..model import (
     StageStatus,
 )
 from ..supervise import Outcome, Verdict, run_supervised
-from ..timing import Deadline, utc_now
+from ..timing import Deadline, format_ms, format_seconds, utc_now
 from .base import ProbeState, StageOutcome, Tracer
 from .dns import resolve_addresses
 from .hold import hold_stream
@@ -218,6 +218,7 @@ async def _run_stage(
         progress.current_started_at = started_at  # as the stage's own clock
     outcome = await supervise(function(config, state, tracer, deadline), deadline)
     duration_ms = round(deadline.elapsed_ms(), 3)
+    outcome = past_deadline(outcome, duration_ms, timeout)
     result = StageResult(
         name=name,
         status=outcome.status,
@@ -238,9 +239,25 @@ async def supervise(stage: Awaitable[StageOutcome], deadline: Deadline) -> Stage
     return stage_outcome(outcome, deadline.budget)
 
 
+def past_deadline(outcome: StageOutcome, duration_ms: float, budget_s: float) -> StageOutcome:
+    """A stage that passed, but only after its deadline, timed out: the deadline is absolute,
+    as a client with that timeout would have given up. Its details are kept."""
+    if outcome.status is not StageStatus.OK or duration_ms <= budget_s * 1000:
+        return outcome
+    late_ms = round(duration_ms - budget_s * 1000, 3)
+    return StageOutcome(
+        StageStatus.TIMEOUT,
+        StageError(ErrorKind.TIMEOUT,
+                   f"timed out after {format_seconds(budget_s)}: it completed only "
+                   f"{format_ms(late_ms)} past its deadline",
+                   {"completed_late_ms": late_ms}),
+        outcome.details,
+    )
+
+
 def stage_outcome(outcome: Outcome[StageOutcome], budget_s: float) -> StageOutcome:
     """What the supervisor saw, as the stage's verdict."""
-    budget = f"{budget_s:.2f} s"
+    budget = format_seconds(budget_s)
     if outcome.verdict is Verdict.COMPLETED and outcome.result is not None:
         return outcome.result
     if outcome.verdict in (Verdict.COMPLETED, Verdict.FAILED):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..config import ProbeConfig
 from ..model import JSON, ErrorKind
-from ..timing import Deadline
+from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
 from .connection import Connection
 
@@ -160,7 +160,8 @@ async def _race(addresses: list[str], port: int, deadline: Deadline
                        f"{winner.took_ms:g} ms: not awaited further")
             outcomes[address] = Attempt(address, None, None, message, gave_up_ms)
         else:
-            message = f"no answer from {hostport(address, port)} within {deadline.budget:.2f} s"
+            message = (f"no answer from {hostport(address, port)} within "
+                       f"{format_seconds(deadline.budget)}")
             outcomes[address] = Attempt(address, None, ErrorKind.TIMEOUT, message, gave_up_ms)
     return outcomes, winner
 
@@ -212,7 +213,7 @@ async def open_socket(
         sock.close()
         if budget is None or exc.errno is not None:  # the kernel's ETIMEDOUT, not our clock
             return None, ErrorKind.TIMEOUT, f"{target}: {os.strerror(errno.ETIMEDOUT)}"
-        return None, ErrorKind.TIMEOUT, f"no answer from {target} within {budget:.2f} s"
+        return None, ErrorKind.TIMEOUT, f"no answer from {target} within {format_seconds(budget)}"
     except OSError as exc:
         sock.close()
         kind = _ERRNO_KINDS.get(exc.errno or 0, ErrorKind.INTERNAL)

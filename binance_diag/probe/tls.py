@@ -18,7 +18,7 @@ from cryptography import x509
 
 from ..config import ProbeConfig
 from ..model import JSON, ErrorKind
-from ..timing import Deadline
+from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
 from .connection import Connection
 
@@ -53,7 +53,7 @@ async def handshake_tls(
     except TimeoutError:
         got = connection.bytes_in
         if got == 0:
-            message = f"ClientHello sent; no ServerHello in {deadline.budget:.2f} s"
+            message = f"ClientHello sent; no ServerHello in {format_seconds(deadline.budget)}"
         else:
             message = f"handshake stalled: {got} bytes received, then silence"
         tracer.event("TLS timeout fired")

@@ -12,7 +12,7 @@ import time
 from ..config import ProbeConfig
 from ..handshake import WebSocketExchange
 from ..model import JSON, ErrorKind
-from ..timing import Deadline
+from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
 
 
@@ -33,9 +33,10 @@ async def upgrade_websocket(
         partial = exchange.partial_response()
         got = partial["bytes_received"]
         if got:
-            message = f"response incomplete after {deadline.budget:.2f} s ({got} bytes received)"
+            message = (f"response incomplete after {format_seconds(deadline.budget)} "
+                       f"({got} bytes received)")
         else:
-            message = f"no HTTP response in {deadline.budget:.2f} s"
+            message = f"no HTTP response in {format_seconds(deadline.budget)}"
         tracer.event("upgrade timeout fired")
         return failed(ErrorKind.TIMEOUT, message, partial, **common, **partial)
     except (ConnectionResetError, BrokenPipeError):

@@ -243,3 +243,26 @@ def test_a_close_while_holding_is_diagnosed(certs: CertificateAuthority) -> None
     assert hold["messages"] == 2 and hold["other_messages"] == 1  # the serverShutdown event
     assert hold["closed"] == {"code": 1001, "reason": "server shutdown"}
     assert report.findings[0].id == "hold.closed"
+
+
+def test_a_message_after_the_deadline_is_a_timeout(certs: CertificateAuthority) -> None:
+    from dataclasses import replace
+
+    from binance_diag.simulate.server import ServerOptions
+
+    # Budgets around the 200 ms delay: whichever side of the edge each run lands on, a
+    # stage that took longer than its budget never passes.
+    delay = 200 * MS
+    with start_fault("slow-first-message", certs=certs,
+                     options=ServerOptions(delay=delay)) as scenario:
+        for budget in (delay - 5 * MS, delay - 1 * MS, delay, delay + 1 * MS):
+            config = replace(config_for(scenario),
+                             timeouts=replace(FAST, first_message=budget))
+            message = probe(config).stage(StageName.FIRST_MESSAGE)
+            assert message is not None and message.duration_ms is not None
+            if message.duration_ms > budget * 1000:
+                assert message.status is StageStatus.TIMEOUT, (budget, message)
+        # Far enough from the edge, it passes.
+        config = replace(config_for(scenario), timeouts=replace(FAST, first_message=delay * 3))
+        message = probe(config).stage(StageName.FIRST_MESSAGE)
+        assert message is not None and message.status is StageStatus.OK
