@@ -15,6 +15,9 @@ def main() -> None:
     if sys.argv[1:] in (["--version"], ["-V"]):
         print(f"binance-diag {__version__}")
         return
-    from .cli import main as cli_main
-
+    try:
+        from .cli import main as cli_main
+    except KeyboardInterrupt:  # Ctrl-C while the imports run: no traceback either
+        print("binance-diag: interrupted", file=sys.stderr)
+        sys.exit(130)
     cli_main()

@@ -38,3 +38,25 @@ def test_ctrl_c_during_a_hanging_stage_exits_130_with_one_line() -> None:
     assert err.strip().splitlines()[-1] == "binance-diag: interrupted"
     assert "Traceback" not in err
     assert out == ""
+
+
+@pytest.mark.timeout(20)
+def test_ctrl_c_while_the_cli_is_still_importing_exits_130_with_one_line() -> None:
+    # Ctrl-C lands during `import typer` (deterministically: that import raises it).
+    code = (
+        "import builtins, sys\n"
+        "real = builtins.__import__\n"
+        "def interrupted(name, *args, **kwargs):\n"
+        "    if name == 'typer':\n"
+        "        raise KeyboardInterrupt\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = interrupted\n"
+        "sys.argv = ['binance-diag', 'probe', 'BTCUSDT']\n"
+        "from binance_diag.entry import main\n"
+        "main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=15, check=False)
+    assert result.returncode == 130
+    assert result.stderr == "binance-diag: interrupted\n"
+    assert result.stdout == ""

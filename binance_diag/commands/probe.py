@@ -62,8 +62,8 @@ def probe(
     ] = OutputFormat.RICH,
     output: Annotated[
         Path | None,
-        typer.Option("--output", help="Write the report in --format to this file (atomically); "
-                     "a terminal still shows the rich view."),
+        typer.Option("--output", help="Write the report in --format to this file (atomically; "
+                     "- for stdout); a terminal still shows the rich view."),
     ] = None,
     warn: Annotated[
         list[str] | None,

@@ -47,9 +47,14 @@ class Deliverable(Protocol):
         """The `::error ...::` workflow command for the verdict; None when all is well."""
 
 
+def is_stdout(path: Path) -> bool:
+    """`--output -` means stdout, as in curl and `loopwatch --report -`."""
+    return str(path) == "-"
+
+
 def check_output(path: Path | None) -> None:
     """Refuse an `--output` the result could not be written to, before probing (exit 3)."""
-    if path is None:
+    if path is None or is_stdout(path):
         return
     from ..config import ConfigError
 
@@ -76,8 +81,7 @@ def write_atomically(path: Path, text: str) -> None:
     """
     target = Path(os.path.realpath(path))
     if target.exists() and not target.is_file():
-        with target.open("w", encoding="utf-8") as handle:
-            handle.write(text)
+        _write_in_place(target, text)
         return
     try:
         mode = target.stat().st_mode & 0o7777
@@ -94,6 +98,34 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+READER_WAIT = 2.0
+"""How long a FIFO given as --output may take to get a reader before we give up on it."""
+
+
+def _write_in_place(target: Path, text: str) -> None:
+    """Write to a FIFO or a device without ever blocking on its open: a FIFO nobody reads
+    would otherwise hold the process forever. OSError when there is no reader in time."""
+    import errno
+    import fcntl
+    import time
+
+    give_up = time.monotonic() + READER_WAIT
+    while True:
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError as exc:
+            if exc.errno != errno.ENXIO or time.monotonic() >= give_up:
+                if exc.errno == errno.ENXIO:
+                    raise OSError(exc.errno, f"no process reads the FIFO (waited "
+                                             f"{READER_WAIT:g} s)") from None
+                raise
+            time.sleep(0.05)
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def deliver(
@@ -114,12 +146,15 @@ def deliver(
     stderr = stderr or sys.stderr
     environ = os.environ if environ is None else environ
     shown = output_format
-    if output is not None:
+    undelivered = False
+    if output is not None and not is_stdout(output):
         try:
             write_atomically(output, result.render(output_format))
         except OSError as exc:  # checked before probing; a full disk still happens
+            undelivered = True
             print(f"binance-diag: error: cannot write --output {output}: "
-                  f"{exc.strerror or exc}; the {result.what} follows on stdout", file=stderr)
+                  f"{exc.strerror or exc}; the {result.what} follows on stdout (exit "
+                  f"{int(ExitCode.UNKNOWN)})", file=stderr)
         else:
             if stdout.isatty():
                 shown = "rich"
@@ -135,7 +170,8 @@ def deliver(
         line = result.annotation()
         if line is not None:
             print(line, file=stderr if shown in MACHINE_FORMATS else stdout, flush=True)
-    return result.exit_code
+    # A file that was asked for and not written must not pass for a healthy run in CI.
+    return ExitCode.UNKNOWN if undelivered else result.exit_code
 
 
 class Publication(Generic[T]):

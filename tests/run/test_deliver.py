@@ -99,10 +99,66 @@ def test_output_keeps_links_fifos_and_modes(tmp_path: Path) -> None:
 def test_publish_shows_the_report_when_the_output_cannot_be_written(tmp_path: Path) -> None:
     target = tmp_path / "gone" / "r.json"  # passed the early check, then the directory went
     out, err = io.StringIO(), io.StringIO()
-    code = publish(CASES["tls_hang"](), "json", target, out, err, environ={})
-    assert code is ExitCode.CRITICAL
+    code = publish(CASES["healthy"](), "json", target, out, err, environ={})
+    # The file CI asked for is missing: that must not pass for a healthy run.
+    assert code is ExitCode.UNKNOWN
     VALIDATOR.validate(json.loads(out.getvalue()))
     assert "cannot write --output" in err.getvalue()
+    assert err.getvalue().rstrip().endswith("(exit 3)")
+
+
+@pytest.mark.timeout(10)
+def test_a_fifo_nobody_reads_is_given_up_on_not_waited_on_forever(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from binance_diag.run import deliver as module
+
+    monkeypatch.setattr(module, "READER_WAIT", 0.3)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    out, err = io.StringIO(), io.StringIO()
+    started = time.monotonic()
+    code = publish(CASES["healthy"](), "json", fifo, out, err, environ={})
+    assert 0.3 <= time.monotonic() - started < 2
+    assert code is ExitCode.UNKNOWN
+    assert "no process reads the FIFO (waited 0.3 s)" in err.getvalue()
+    VALIDATOR.validate(json.loads(out.getvalue()))
+
+
+@pytest.mark.timeout(10)
+def test_a_fifo_whose_reader_comes_a_little_later_gets_the_report(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got: list[str] = []
+
+    def read_later() -> None:
+        import time
+
+        time.sleep(0.2)
+        with fifo.open(encoding="utf-8") as handle:
+            got.append(handle.read())
+
+    reader = threading.Thread(target=read_later)
+    reader.start()
+    code = publish(CASES["healthy"](), "json", fifo, io.StringIO(), io.StringIO(), environ={})
+    reader.join(5)
+    assert code is ExitCode.OK
+    VALIDATOR.validate(json.loads(got[0]))
+
+
+def test_output_dash_is_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from binance_diag.run.deliver import check_output
+
+    monkeypatch.chdir(tmp_path)
+    check_output(Path("-"))
+    out = io.StringIO()
+    code = publish(CASES["healthy"](), "nagios", Path("-"), out, io.StringIO(), environ={})
+    assert code is ExitCode.OK
+    assert out.getvalue().startswith("BINANCE-DIAG OK")
+    assert not (tmp_path / "-").exists()
 
 
 def test_summary_is_appended_after_earlier_steps(tmp_path: Path) -> None:
@@ -139,8 +195,9 @@ def test_matrix_goes_the_same_way_as_a_report(tmp_path: Path) -> None:
 def test_a_matrix_that_cannot_be_written_is_shown_instead(tmp_path: Path) -> None:
     matrix = failing_matrix()
     stdout, stderr = io.StringIO(), io.StringIO()
-    deliver(MatrixDelivery(matrix), "json", tmp_path / "gone" / "m.json", stdout, stderr,
-            environ={})
+    code = deliver(MatrixDelivery(matrix), "json", tmp_path / "gone" / "m.json", stdout,
+                   stderr, environ={})
+    assert code is ExitCode.UNKNOWN
     assert json.loads(stdout.getvalue())["schema"].startswith("binance-diag/matrix")
     assert "cannot write --output" in stderr.getvalue()
     assert "the matrix follows on stdout" in stderr.getvalue()
