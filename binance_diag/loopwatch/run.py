@@ -29,6 +29,7 @@ from typing import Any, TextIO
 
 from .. import __version__
 from ..config import ConfigError
+from ..outfile import check_output, is_stdout, write_atomically
 from ..timing import utc_now
 from .command import PythonCommand, parse_python_command
 from .live import LiveReporter
@@ -67,9 +68,7 @@ def check_request(request: LoopwatchRequest) -> PythonCommand:
         if not 0 < value <= MAX_SECONDS:
             raise ConfigError(f"{name} must be more than 0 ms and at most 1 hour")
     command = parse_python_command(request.command)
-    path = request.report_path
-    if path is not None and str(path) != "-" and not path.resolve().parent.is_dir():
-        raise ConfigError(f"--report {path}: directory {path.resolve().parent} does not exist")
+    check_output(request.report_path, "--report")
     if shutil.which(command.argv[0]) is None:
         raise ConfigError(f"{command.argv[0]!r}: command not found")
     return command
@@ -223,16 +222,13 @@ def _in_terminal_foreground() -> bool:
 def _write_report(report: LoopwatchReport, path: Path, report_format: ReportFormat,
                   stderr: TextIO) -> None:
     text = render(report, report_format)
-    if str(path) == "-":
+    if is_stdout(path):
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
+        write_atomically(path, text)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         print(f"binance-diag loopwatch: cannot write the report to {path}: "
               f"{exc.strerror or exc}", file=stderr)
         return

@@ -22,9 +22,10 @@ from ..config import DEFAULT_SETTINGS, ConfigError, GuardSettings, ProbeConfig
 from ..exitcodes import ExitCode
 from ..matrix import EndpointMatrix, build_matrix
 from ..model import ProbeReport, Thresholds
+from ..outfile import check_output
 from ..probe.base import StageListener
 from ..probe.runner import run_probe
-from .deliver import Publication, check_output, deliver
+from .deliver import Publication, deliver
 
 MAX_ENDPOINTS = 32
 """More at once would look like a connection flood to Binance (and to a firewall)."""

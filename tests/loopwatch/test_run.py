@@ -383,3 +383,15 @@ def test_bad_usage_exits_3_with_one_line(args: tuple[str, ...], message: str) ->
     assert run.stdout == ""
     [line] = run.stderr.splitlines()
     assert line.startswith("binance-diag: error: ") and message in line
+
+
+@pytest.mark.parametrize("report", ["", ".", "{tmp}", "{tmp}/missing/r.json"])
+def test_a_report_that_cannot_be_written_is_refused_before_the_program_runs(
+        tmp_path: Path, report: str) -> None:
+    marker = tmp_path / "ran"
+    run = loopwatch("--report", report.format(tmp=tmp_path), "--", sys.executable, "-c",
+                    f"open({str(marker)!r}, 'w')")
+    assert run.code == 3
+    assert run.stderr.startswith("binance-diag: error: --report ") and \
+        run.stderr.count("\n") == 1, run.stderr
+    assert not marker.exists(), "the program must not run"

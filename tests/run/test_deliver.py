@@ -16,7 +16,7 @@ import pytest
 from binance_diag.exitcodes import ExitCode
 from binance_diag.matrix import EndpointMatrix, build_matrix
 from binance_diag.model import StageName
-from binance_diag.run.deliver import Publication, deliver, write_atomically
+from binance_diag.run.deliver import Publication, deliver
 from binance_diag.run.matrix import MatrixDelivery
 from binance_diag.run.probe import publish
 from tests.render.cases import CASES
@@ -69,33 +69,6 @@ def test_publish_survives_an_unwritable_summary(tmp_path: Path) -> None:
     assert "cannot append to GITHUB_STEP_SUMMARY" in stderr.getvalue()
 
 
-def test_output_keeps_links_fifos_and_modes(tmp_path: Path) -> None:
-    real = tmp_path / "real.json"
-    real.write_text("old")
-    real.chmod(0o640)
-    link = tmp_path / "link.json"
-    link.symlink_to(real)
-    write_atomically(link, "new")
-    assert link.is_symlink() and real.read_text() == "new"
-    assert real.stat().st_mode & 0o777 == 0o640, "an existing file keeps its mode"
-    fresh = tmp_path / "fresh.json"
-    old_umask = os.umask(0o022)
-    try:
-        write_atomically(fresh, "x")
-    finally:
-        os.umask(old_umask)
-    assert fresh.stat().st_mode & 0o777 == 0o644, "a new file gets the umask's mode, not 0600"
-    fifo = tmp_path / "fifo"
-    os.mkfifo(fifo)
-    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        write_atomically(fifo, "through the pipe")
-        assert os.read(reader, 100) == b"through the pipe"
-    finally:
-        os.close(reader)
-    assert fifo.is_fifo(), "the FIFO is written to, not replaced"
-
-
 def test_publish_shows_the_report_when_the_output_cannot_be_written(tmp_path: Path) -> None:
     target = tmp_path / "gone" / "r.json"  # passed the early check, then the directory went
     out, err = io.StringIO(), io.StringIO()
@@ -112,7 +85,7 @@ def test_a_fifo_nobody_reads_is_given_up_on_not_waited_on_forever(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
-    from binance_diag.run import deliver as module
+    from binance_diag import outfile as module
 
     monkeypatch.setattr(module, "READER_WAIT", 0.3)
     fifo = tmp_path / "fifo"
@@ -150,7 +123,7 @@ def test_a_fifo_whose_reader_comes_a_little_later_gets_the_report(tmp_path: Path
 
 
 def test_output_dash_is_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from binance_diag.run.deliver import check_output
+    from binance_diag.outfile import check_output
 
     monkeypatch.chdir(tmp_path)
     check_output(Path("-"))
