@@ -7,6 +7,7 @@ keeps the backticks, the terminal styles them, Nagios strips them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -51,6 +52,12 @@ def code(value: object) -> str:
     """A literal from the measurements as inline code; backticks inside become quotes."""
     text = " ".join(str(value).split()).replace("`", "'")
     return f"`{text}`" if text else "`(empty)`"
+
+
+def literal(text: str) -> str:
+    """Prose from the outside world (an error message, a URL with `***` for its password)
+    made safe inside a marked-up sentence: its `*` and backticks stay characters."""
+    return re.sub(r"([\\`*])", r"\\\1", text)
 
 
 def codes(values: Iterable[object]) -> str:
@@ -190,8 +197,8 @@ def stage_line(stage: StageResult, secure: bool = True) -> str:
         return f"{label}: not reached"
     message = stage.error.message if stage.error else stage.status.value
     if stage.status is StageStatus.TIMEOUT:
-        return f"{label}: **{message}**{blocked_note(stage)}"
-    return f"{label}: **{message}** (after {took(stage)}){blocked_note(stage)}"
+        return f"{label}: **{literal(message)}**{blocked_note(stage)}"
+    return f"{label}: **{literal(message)}** (after {took(stage)}){blocked_note(stage)}"
 
 
 def network_ms(stage: StageResult) -> float | None:

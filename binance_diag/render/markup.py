@@ -2,8 +2,9 @@
 
 Pure. Sentences (findings, analysis, status lines) mark a literal value with backticks
 (`code`), a strong phrase with `**bold**` and an expected-but-missing event with `*emphasis*`;
-the rest is prose, which may hold anything the network sent back. Markdown escapes that
-prose; the terminal styles the spans; plain outputs drop the markers.
+a backslash keeps a marker a plain character (`describe.literal()`). The rest is prose, which
+may hold anything the network sent back. Markdown escapes that prose; the terminal styles the
+spans; plain outputs drop the markers.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ from typing import Literal
 
 SpanKind = Literal["text", "code", "bold", "em"]
 
-_INLINE = re.compile(r"`([^`]*)`|\*\*(.+?)\*\*|(?<![\w*\\])\*([^*\s](?:[^*]*[^*\s])?)\*(?![\w*])")
+_INLINE = re.compile(
+    r"\\([\\`*])"  # an escaped marker: a plain character
+    r"|`([^`]*)`"  # code
+    r"|\*\*((?:\\.|[^\\])+?)\*\*"  # bold, escaped markers allowed inside
+    r"|(?<![\w*\\])\*([^*\s](?:[^*]*[^*\s])?)\*(?![\w*])")  # emphasis
+_ESCAPED = re.compile(r"\\([\\`*])")
 _MD_SPECIAL = re.compile(r"([\\`*\[\]<>|#!~])")
 _LONE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
@@ -26,11 +32,13 @@ def spans(text: str) -> list[tuple[SpanKind, str]]:
         if match.start() > position:
             result.append(("text", text[position:match.start()]))
         if match.group(1) is not None:
-            result.append(("code", match.group(1)))
+            result.append(("text", match.group(1)))
         elif match.group(2) is not None:
-            result.append(("bold", match.group(2)))
+            result.append(("code", match.group(2)))
+        elif match.group(3) is not None:
+            result.append(("bold", _ESCAPED.sub(r"\1", match.group(3))))
         else:
-            result.append(("em", match.group(3)))
+            result.append(("em", match.group(4)))
         position = match.end()
     if position < len(text):
         result.append(("text", text[position:]))
