@@ -72,6 +72,7 @@ class Facts:
             "path": target.path,
             # "Probe again": the command as the user ran it, options and all, when known.
             "again": _rerun(self.report.command, target.symbols),
+            "worked": self.worked(subject),
         }
         if subject is not None:
             values.update(
@@ -83,6 +84,28 @@ class Facts:
             if subject.error is not None:
                 values["message"] = subject.error.message
         return values
+
+    def worked(self, subject: StageResult | None) -> str:
+        """`DNS, TCP and TLS all worked`: the stages that passed before `subject` (all of them
+        for a report-wide rule) and measured something - DNS only if it asked DNS."""
+        names: list[str] = []
+        for stage in self.report.stages:
+            if stage is subject:
+                break
+            if stage.status is not StageStatus.OK:
+                continue
+            if stage.name is StageName.DNS and stage.details.get("source") != "dns":
+                continue
+            names.append(_WORKED_NAMES[stage.name])
+        dns = self.details(StageName.DNS)
+        given = _ADDRESS_GIVEN.get(str(dns.get("source")))
+        if not names:
+            text = given or "the address was known"
+        else:
+            listed = names[0] if len(names) == 1 else \
+                f"{', '.join(names[:-1])} and {names[-1]} all"
+            text = f"{listed} worked" + (f" ({given})" if given else "")
+        return text[0].upper() + text[1:]
 
     def previous_line(self, subject: StageResult | None) -> list[str]:
         """The last stage that passed before `subject`: what is known to work."""
@@ -99,13 +122,33 @@ class Facts:
         return [_short(last)]
 
 
+_WORKED_NAMES = {
+    StageName.DNS: "DNS", StageName.PROXY: "the proxy", StageName.TCP: "TCP",
+    StageName.TLS: "TLS", StageName.WS_UPGRADE: "the upgrade",
+    StageName.FIRST_MESSAGE: "the first event",
+}
+_ADDRESS_GIVEN = {
+    "--resolve": "`--resolve` gave the address",
+    "ip-literal": "the host is an IP address",
+    "hosts-file": "the hosts file gave the address",
+}
+"""How the address was known when DNS was not asked: no DNS result to claim."""
+
+
 def _short(stage: StageResult) -> str:
     """A passed stage as evidence: `TCP connected to 1.2.3.4:9443 in 41.2 ms`."""
     d = stage.details
     time = took(stage)
     if stage.name is StageName.DNS:
-        addresses = d.get("addresses") or []
-        return f"DNS gave {', '.join(code(a) for a in addresses)} in {time}"
+        addresses = ", ".join(code(a) for a in d.get("addresses") or [])
+        source = d.get("source")
+        if source == "--resolve":
+            return f"`--resolve` gave {addresses} (no DNS query)"
+        if source == "ip-literal":
+            return f"{code(d.get('host', '?'))} is an IP address (no DNS query)"
+        if source == "hosts-file":
+            return f"the hosts file gave {addresses} (as getaddrinfo would; DNS not used)"
+        return f"DNS gave {addresses} in {time}"
     if stage.name is StageName.TCP:
         return f"TCP connected to {code(d.get('connected_to', '?'))} in {time}"
     if stage.name is StageName.TLS:

@@ -309,8 +309,7 @@ HEALTHY = (
         "probe.healthy", Scope.REPORT, INFO, Blame.LOCAL,
         title="Every stage passed: {streams} delivers data to this machine",
         meaning="Every stage passed: the network path to the stream works.",
-        hypothesis="DNS, the connection, TLS, the upgrade and the first event all worked "
-                   "from this machine. If your program still gets nothing, look at the "
+        hypothesis="{worked} from this machine. If your program still gets nothing, look at the "
                    "program: its event loop, its URL, its timeouts.",
         when=no_failure, evidence=healthy_lines,
         actions=(LOOPWATCH,

@@ -166,7 +166,7 @@ FAILURES = (
                    "common ports such as 443.",
         stage=TCP, kinds=frozenset({ErrorKind.REFUSED, ErrorKind.TIMEOUT, ErrorKind.RESET}),
         when=on_spot_port, evidence=with_path(attempt_lines), values=tcp_values,
-        analysis="DNS worked; the TCP connection to port {port} failed: a port block is the "
+        analysis="The TCP connection to port {port} failed ({worked}): a port block is the "
                  "usual cause on Binance's stream port.",
         actions=(TRY_443, TRY_DATA_STREAM, USE_PROXY),
     ),
@@ -194,7 +194,7 @@ FAILURES = (
                    "silently drops them, or the route to {address} is broken.",
         stage=TCP, kinds=frozenset({ErrorKind.TIMEOUT}),
         evidence=with_path(attempt_lines), values=tcp_values,
-        analysis="DNS worked; no SYN-ACK came back: a silent drop, not a refusal.",
+        analysis="No SYN-ACK came back ({worked}): a silent drop, not a refusal.",
         actions=(Action("Trace the path: `mtr -T -P {port} {host}` or "
                         "`traceroute -T -p {port} {host}`"), TRY_443, TRY_DATA_STREAM, USE_PROXY),
     ),

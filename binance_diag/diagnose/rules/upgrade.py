@@ -103,7 +103,7 @@ FAILURES = (
                    "public IP address, not a fault.",
         stage=UPGRADE, kinds=HTTP_STATUS, when=status_of(451),
         evidence=with_path(response_lines), values=upgrade_values,
-        analysis="DNS, TCP and TLS all worked and Binance itself answered: the network path "
+        analysis="{worked} and Binance itself answered: the network path "
                  "is fine; the answer is a refusal based on location.",
         actions=(Action("Check Binance's terms for your country; Binance.US is a separate "
                         f"service: `{PROBE} --endpoint us`"),
