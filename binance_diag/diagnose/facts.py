@@ -73,6 +73,7 @@ class Facts:
             # "Probe again": the command as the user ran it, options and all, when known.
             "again": _rerun(self.report.command, target.symbols),
             "worked": self.worked(subject),
+            **self._by_hand(),
         }
         if subject is not None:
             values.update(
@@ -83,6 +84,30 @@ class Facts:
             )
             if subject.error is not None:
                 values["message"] = subject.error.message
+        return values
+
+    def _by_hand(self) -> dict[str, str]:
+        """How to reach what was probed from a shell: with `--resolve`, the pinned address
+        (`openssl s_client -connect ADDR:PORT`, `curl --resolve`), not whatever DNS says."""
+        import shlex
+
+        target, dns = self.target, self.details(StageName.DNS)
+        hostport = f"{target.host}:{target.port}"
+        trust = str(self.details(StageName.TLS).get("trust") or "")
+        own_ca = bool(trust) and not trust.startswith("certifi")  # --ca-bundle FILE
+        values = {"connect_to": hostport, "curl_options": "",
+                  "http_url": f"{'https' if target.secure else 'http'}://{hostport}{target.path}",
+                  "s_client_options": f"-CAfile {shlex.quote(trust)} " if own_ca else ""}
+        if own_ca:
+            values["curl_options"] = f"--cacert {shlex.quote(trust)} "
+        addresses = dns.get("addresses") if dns.get("source") == "--resolve" else None
+        if isinstance(addresses, list) and addresses:
+            connected = self.details(StageName.TCP).get("connected_to")
+            address = str(connected).rsplit(":", 1)[0] if connected else str(addresses[0])
+            if ":" in address and not address.startswith("["):
+                address = f"[{address}]"
+            values["connect_to"] = f"{address}:{target.port}"
+            values["curl_options"] += f"--resolve {hostport}:{address} "
         return values
 
     def worked(self, subject: StageResult | None) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from binance_diag.diagnose.facts import Facts
-from binance_diag.model import ErrorKind, StageName
+from binance_diag.model import ErrorKind, ProbeReport, StageName
 from tests.reports import make_report
 
 DNS, TCP = StageName.DNS, StageName.TCP
@@ -37,3 +37,31 @@ def test_the_analysis_of_a_refusal_does_not_claim_dns_worked() -> None:
     report = make_report(fail=TCP, kind=ErrorKind.REFUSED, overrides=pinned)
     assert not [line for line in report.analysis if "DNS worked" in line]
     assert any("(`--resolve` gave the address)" in line for line in report.analysis)
+
+
+def _actions(report: ProbeReport) -> list[str]:
+    return [str(action) for finding in report.findings for action in finding.actions]
+
+
+def test_commands_to_reproduce_by_hand_use_the_pinned_address_and_the_ca_bundle() -> None:
+    pinned = {DNS: {"source": "--resolve", "addresses": ["127.0.0.1"]},
+              TCP: {"connected_to": "127.0.0.1:9443"},
+              StageName.TLS: {"trust": "/tmp/my ca.pem"}}
+    upgrade = make_report(fail=StageName.WS_UPGRADE, overrides=pinned)
+    curl = [a for a in _actions(upgrade) if "curl -si" in a]
+    assert curl and "--cacert '/tmp/my ca.pem' --resolve stream.binance.com:9443:127.0.0.1 " \
+        in curl[0]
+    assert "https://stream.binance.com:9443/ws/btcusdt@aggTrade" in curl[0]
+    tls = make_report(fail=StageName.TLS, overrides={DNS: pinned[DNS], TCP: pinned[TCP]})
+    s_client = [a for a in _actions(tls) if "openssl s_client" in a and "Reproduce" in a]
+    assert s_client and "-connect 127.0.0.1:9443 -servername stream.binance.com " in s_client[0]
+
+
+def test_commands_to_reproduce_by_hand_without_pins_use_the_name() -> None:
+    tls = make_report(fail=StageName.TLS)
+    s_client = [a for a in _actions(tls) if "openssl s_client" in a and "Reproduce" in a]
+    assert s_client and "-connect stream.binance.com:9443 -servername stream.binance.com " \
+        "-alpn" in s_client[0]
+    upgrade = make_report(fail=StageName.WS_UPGRADE)
+    curl = [a for a in _actions(upgrade) if "curl -si" in a]
+    assert curl and "--resolve" not in curl[0] and "--cacert" not in curl[0]

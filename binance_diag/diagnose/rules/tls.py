@@ -27,10 +27,10 @@ CRITICAL, WARNING = Severity.CRITICAL, Severity.WARNING
 TLS = StageName.TLS
 EXPIRY_WARNING_DAYS = 14
 
-S_CLIENT = Action("Reproduce by hand: `openssl s_client -connect {host}:{port} "
-                  "-servername {host} -alpn http/1.1 </dev/null`")
+S_CLIENT = Action("Reproduce by hand: `openssl s_client -connect {connect_to} "
+                  "-servername {host} {s_client_options}-alpn http/1.1 </dev/null`")
 SNI_CHECK = Action("Check for SNI filtering: compare with another name on the same address, "
-                   "`openssl s_client -connect {host}:{port} -servername example.com "
+                   "`openssl s_client -connect {connect_to} -servername example.com "
                    "</dev/null`; a ServerHello there but not for {host} means SNI filtering")
 CLOCK = Action("Check the local clock: `date -u`, `timedatectl status` (NTP synchronized?)")
 

@@ -28,9 +28,9 @@ HTTP_STATUS = frozenset({ErrorKind.HTTP_STATUS})
 EVIDENCE_HEADERS = ("server", "via", "x-cache", "x-amz-cf-pop", "x-amz-cf-id", "retry-after",
                     "location", "content-type", "x-mbx-used-weight")
 
-CURL = Action("Reproduce by hand: `curl -si --http1.1 -H 'Connection: Upgrade' "
+CURL = Action("Reproduce by hand: `curl -si --http1.1 {curl_options}-H 'Connection: Upgrade' "
               "-H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' "
-              "-H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' https://{hostport}{path}`")
+              "-H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' {http_url}`")
 
 
 def response_lines(facts: Facts, subject: Subject) -> list[str]:
