@@ -72,6 +72,7 @@ class Facts:
             "path": target.path,
             # "Probe again": the command as the user ran it, options and all, when known.
             "again": _rerun(self.report.command, target.symbols),
+            "attach": markdown_command(self.report.command, target.symbols),
             "worked": self.worked(subject),
             **self._by_hand(),
         }
@@ -192,27 +193,43 @@ def get(mapping: Any, *keys: str) -> Any:
     return mapping
 
 
-def _rerun(command: str, symbols: tuple[str, ...]) -> str:
-    """The probe command to repeat: the one recorded, without --format/--output, or a bare
-    `binance-diag probe SYMBOLS`. (A re-run should print to the terminal, not overwrite.)"""
+def _words(command: str) -> list[str]:
     import shlex
 
     try:
-        words = shlex.split(command)
+        return shlex.split(command)
     except ValueError:
-        words = []
-    if words[:2] != ["binance-diag", "probe"]:
-        return "binance-diag probe " + " ".join(symbols)
+        return []
+
+
+def _without_output(words: list[str]) -> list[str]:
+    """The words without --format/--output and their values."""
     kept: list[str] = []
     skip = False
     for word in words:
         if skip:
             skip = False
-            continue
-        if word in ("--format", "--output"):
+        elif word in ("--format", "--output"):
             skip = True
-            continue
-        if word.startswith(("--format=", "--output=")):
-            continue
-        kept.append(word)
-    return shlex.join(kept)
+        elif not word.startswith(("--format=", "--output=")):
+            kept.append(word)
+    return kept
+
+
+def _rerun(command: str, symbols: tuple[str, ...]) -> str:
+    """The probe command to repeat: the one recorded, without --format/--output, or a bare
+    `binance-diag probe SYMBOLS`. (A re-run should print to the terminal, not overwrite.)"""
+    import shlex
+
+    words = _words(command)
+    if words[:2] != ["binance-diag", "probe"]:
+        return "binance-diag probe " + " ".join(symbols)
+    return shlex.join(_without_output(words))
+
+
+def markdown_command(command: str, symbols: tuple[str, ...] = ()) -> str:
+    """The same run (options and all), writing Markdown to report.md instead."""
+    import shlex
+
+    words = _words(command) or ["binance-diag", "probe", *symbols]
+    return shlex.join([*_without_output(words), "--format", "markdown", "--output", "report.md"])

@@ -7,7 +7,6 @@ markup of `markup.py`.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from ..diagnose.describe import (
     stage_line,
     total_ms,
 )
+from ..diagnose.facts import markdown_command
 from ..exitcodes import ExitCode, exit_code_for
 from ..model import Finding, ProbeReport, Severity, StageResult, StageStatus, TimelineEvent
 from ..timing import format_ms
@@ -218,7 +218,7 @@ def _immediate(report: ProbeReport, exit_code: ExitCode) -> list[str]:
     solutions = report.findings[0].actions if report.findings else ()
     if not any("--output report.md" in action for action in solutions):
         lines.append("Attach this report to the incident "
-                     f"(`{markdown_command(report.command)}`).")
+                     f"(`{markdown_command(report.command, report.target.symbols)}`).")
     if any(s.status is StageStatus.TIMEOUT for s in report.stages):
         lines.append("In the bot, give each connection step an explicit timeout and log the "
                      "stage that timed out (websockets: `open_timeout=`; first message: "
@@ -250,19 +250,3 @@ def environment_line(env: Mapping[str, object]) -> str:
     return " · ".join(parts)
 
 
-def markdown_command(command: str) -> str:
-    """The same probe, writing Markdown to report.md: --format and --output replaced."""
-    try:
-        words = shlex.split(command) or ["binance-diag", "probe"]
-    except ValueError:
-        words = ["binance-diag", "probe"]
-    kept: list[str] = []
-    skip = False
-    for word in words:
-        if skip:
-            skip = False
-        elif word in ("--format", "--output"):
-            skip = True
-        elif not word.startswith(("--format=", "--output=")):
-            kept.append(word)
-    return shlex.join([*kept, "--format", "markdown", "--output", "report.md"])

@@ -65,3 +65,26 @@ def test_commands_to_reproduce_by_hand_without_pins_use_the_name() -> None:
     upgrade = make_report(fail=StageName.WS_UPGRADE)
     curl = [a for a in _actions(upgrade) if "curl -si" in a]
     assert curl and "--resolve" not in curl[0] and "--cacert" not in curl[0]
+
+
+def test_an_untrusted_certificate_with_a_ca_bundle_given_does_not_suggest_one() -> None:
+    with_bundle = make_report(fail=StageName.TLS, kind=ErrorKind.CERT_UNTRUSTED,
+                              details={"trust": "/etc/corp-ca.pem"})
+    actions = _actions(with_bundle)
+    assert any("The `--ca-bundle` given (/etc/corp-ca.pem) does not hold the CA" in a
+               for a in actions)
+    assert not [a for a in actions if "--ca-bundle ca.pem" in a or "corporate-ca.pem" in a]
+    without = _actions(make_report(fail=StageName.TLS, kind=ErrorKind.CERT_UNTRUSTED))
+    assert any("--ca-bundle" in a and "given" not in a for a in without)
+    assert not [a for a in without if "does not hold the CA" in a]
+
+
+def test_attach_keeps_the_options_the_run_had() -> None:
+    command = ("binance-diag probe BTCUSDT --resolve stream.binance.com:9443:127.0.0.1 "
+               "--format json --output r.json --timeout 2")
+    report = make_report(fail=StageName.WS_UPGRADE, kind=ErrorKind.HTTP_STATUS,
+                         extra={"status": 451}, command=command)
+    attach = [a for a in _actions(report) if a.startswith("Attach this report")]
+    assert attach == ["Attach this report to the incident: `binance-diag probe BTCUSDT "
+                      "--resolve stream.binance.com:9443:127.0.0.1 --timeout 2 --format "
+                      "markdown --output report.md`"]

@@ -113,8 +113,7 @@ TRY_DATA_STREAM = Action(
 )
 USE_PROXY = Action("If this network requires a proxy, probe through it: "
                    f"`{PROBE} --proxy http://proxy.example:3128`")
-ATTACH = Action("Attach this report to the incident: "
-                f"`{PROBE} --format markdown --output report.md`")
+ATTACH = Action("Attach this report to the incident: `{attach}`")
 
 
 def header_lines(subject: Subject, *names: str) -> list[str]:

@@ -40,6 +40,22 @@ def presented(subject: Subject) -> Mapping[str, Any]:
     return cert if isinstance(cert, Mapping) else {}
 
 
+def certifi_trust(facts: Facts, subject: Subject) -> bool:
+    """the trust store was certifi's (no `--ca-bundle`)"""
+    return str(detail(subject, "trust") or "certifi").startswith("certifi")
+
+
+def own_trust(facts: Facts, subject: Subject) -> bool:
+    """`--ca-bundle` was given"""
+    return not certifi_trust(facts, subject)
+
+
+TRUST_MISSES = Action(
+    "The `--ca-bundle` given ({trust}) does not hold the CA that issued this certificate "
+    "({issuer}): add that CA to the bundle, or check that the endpoint is the server you meant",
+    own_trust, note="with `--ca-bundle`")
+
+
 def tls_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
     cert = presented(subject) or detail(subject, "certificate") or {}
     got = bytes_received(subject)
@@ -53,6 +69,7 @@ def tls_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
         "bytes": str(got) if got is not None else "an unknown number of",
         "verify": str(extra(subject, "verify_message") or "verification failed"),
         "reason": str(extra(subject, "reason") or "unknown"),
+        "trust": str(detail(subject, "trust") or "certifi"),
     }
 
 
@@ -216,9 +233,11 @@ FAILURES = (
                  "Binance's: issued by {issuer}.",
         actions=(Action("If the interception is your organisation's policy, trust its CA: "
                         f"`{PROBE} --ca-bundle /path/to/corporate-ca.pem` (in Python, set "
-                        "`SSL_CERT_FILE`)"),
-                 Action("Otherwise disable HTTPS scanning in the antivirus, or leave this "
-                        "network: interception of an exchange connection is a risk"),
+                        "`SSL_CERT_FILE`)", certifi_trust, note="without `--ca-bundle`"),
+                 TRUST_MISSES,
+                 Action("If it is not your organisation's policy, disable HTTPS scanning in "
+                        "the antivirus, or leave this network: interception of an exchange "
+                        "connection is a risk"),
                  ATTACH),
     ),
     Rule(
@@ -232,8 +251,9 @@ FAILURES = (
         evidence=with_path(cert_lines), values=tls_values,
         analysis="TLS answered with a certificate, so the path is open; the chain is the "
                  "problem.",
-        actions=(Action(f"If the server uses a private CA: `{PROBE} --ca-bundle ca.pem`"),
-                 S_CLIENT),
+        actions=(Action(f"If the server uses a private CA: `{PROBE} --ca-bundle ca.pem`",
+                        certifi_trust, note="without `--ca-bundle`"),
+                 TRUST_MISSES, S_CLIENT),
     ),
     Rule(
         "tls.cert_expired", Scope.FAILURE, CRITICAL, Blame.LOCAL,
