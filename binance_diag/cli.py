@@ -56,9 +56,24 @@ def _fail(message: str) -> NoReturn:
     sys.exit(3)
 
 
+TERMINATED = 143
+"""128 + SIGTERM, as a shell reports a process it terminated."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM (a CI job cancelled, `timeout`, `kill`) unwinds like Ctrl-C, so that `demo`
+    and `simulate` remove their certificate directories and close their servers."""
+    raise SystemExit(TERMINATED)
+
+
 def main() -> None:
     """Entry point: bad input exits 3 with one line, never a traceback (DESIGN.md §5)."""
+    import signal
+
     from .config import ConfigError
+
+    if sys.argv[1:2] != ["loopwatch"]:  # loopwatch forwards signals to its program
+        signal.signal(signal.SIGTERM, _terminate)
 
     try:
         code = app(standalone_mode=False)

@@ -60,3 +60,29 @@ def test_ctrl_c_while_the_cli_is_still_importing_exits_130_with_one_line() -> No
     assert result.returncode == 130
     assert result.stderr == "binance-diag: interrupted\n"
     assert result.stdout == ""
+
+
+@pytest.mark.timeout(20)
+def test_sigterm_unwinds_the_demo_and_removes_its_certificates(tmp_path: object) -> None:
+    from pathlib import Path
+
+    temp = Path(str(tmp_path))
+    env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
+    env["TMPDIR"] = str(temp)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "binance_diag", "demo", "--fault", "tls-hang", "--timeout", "10"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stderr is not None
+        banner = process.stderr.readline()
+        assert banner.startswith("binance-diag demo:"), banner
+        assert list(temp.glob("bdiag-*")), "the demo's CA directory exists while it runs"
+        time.sleep(300 * MS)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=5000 * MS)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 143
+    assert "Traceback" not in err
+    assert not list(temp.glob("bdiag-*")), "SIGTERM must not leave the CA behind"
