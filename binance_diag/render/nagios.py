@@ -22,7 +22,10 @@ STATES = {ExitCode.OK: "OK", ExitCode.WARNING: "WARNING", ExitCode.CRITICAL: "CR
 
 
 def _number(value: float) -> str:
-    return f"{round(value, 1):g}"
+    """Plain decimal notation, to the microsecond in ms: `0.26`, `3600000`, never `3.6e+06`
+    (plugins parse perfdata with a plain-number grammar)."""
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
 
 
 def perfdata(stage: StageResult, thresholds: Thresholds) -> str:

@@ -47,3 +47,14 @@ def test_ws_endpoint_has_no_tls_perfdata_and_no_pipe_in_text() -> None:
     line = render_nagios(CASES["tcp_refused_local"]())
     assert "'tls'" not in line
     assert line.count("|") == 1
+
+
+def test_perfdata_numbers_are_plain_decimals() -> None:
+    hour = 3600.0
+    line = render_nagios(make_report(durations={StageName.DNS: 0.04, StageName.TCP: 123456.7},
+                                     timeouts={StageName.FIRST_MESSAGE: hour}))
+    perf = line.split(" | ", 1)[1]
+    assert "'dns'=0.04ms;" in perf
+    assert "'tcp'=123456.7ms;" in perf
+    assert f";0;{int(hour * 1000)}" in perf
+    assert "e+" not in perf and "e-" not in perf
