@@ -336,7 +336,8 @@ def parse_timeout(value: float | None, flag: str) -> float | None:
     if value is None:
         return None
     if not 0 < value <= MAX_TIMEOUT:  # NaN fails every comparison: refused too
-        raise ConfigError(f"{flag} must be between 0 and {MAX_TIMEOUT:g} seconds, got {value:g}")
+        raise ConfigError(f"{flag} must be more than 0 and at most {MAX_TIMEOUT:g} seconds, "
+                          f"got {value:g}")
     return value
 
 

@@ -76,7 +76,7 @@ def classify_message(
     if event_type != stream:
         return Problem(
             ErrorKind.WRONG_STREAM,
-            f"expected a {stream} event, got {event_type!r}",
+            f"expected an event of type {stream!r}, got {event_type!r}",
             {"event": event_type, "stream": wrapper_stream, "excerpt": excerpt},
         )
     required = AGG_TRADE_FIELDS + (SPOT_ONLY_FIELDS if require_spot_fields else ())

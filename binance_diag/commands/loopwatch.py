@@ -15,23 +15,26 @@ if TYPE_CHECKING:
 def loopwatch(
     command: Annotated[
         list[str] | None,
-        typer.Argument(help="The Python program to run, after --: python bot.py ARGS, "
+        typer.Argument(metavar="PROGRAM",
+                       help="The Python program to run, after --: python bot.py ARGS, "
                        "python -m module ARGS.", show_default=False),
     ] = None,
     threshold: Annotated[
-        float, typer.Option("--threshold", help="Report the loop blocked this long (ms).")
+        float, typer.Option("--threshold", help="Report the loop blocked this long (ms).",
+                            metavar="MS")
     ] = 100.0,
     interval: Annotated[
         float, typer.Option("--interval", help="Heartbeat interval: how often lag is "
-                            "measured (ms).")
+                            "measured (ms).", metavar="MS")
     ] = 50.0,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write the full report to this file "
-                                  "(- for stdout) when the program ends.")
+                                  "(- for stdout) when the program ends.", metavar="FILE")
     ] = None,
     report_format: Annotated[
         str | None, typer.Option("--format", help="Report format: text, json or markdown "
-                                 "(default: from the --report file's suffix, else text).")
+                                 "(default: from the --report file's suffix, else text).",
+                                 metavar="text|json|markdown")
     ] = None,
 ) -> None:
     """Run a Python asyncio program unmodified and report every event-loop blockage:

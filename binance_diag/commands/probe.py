@@ -11,47 +11,62 @@ from .common import OutputFormat, command_line
 
 
 def probe(
-    symbols: Annotated[list[str], typer.Argument(help="Symbols, e.g. BTCUSDT ETHUSDT.")],
-    stream: Annotated[str, typer.Option(help="Stream type.")] = "aggTrade",
+    symbols: Annotated[list[str], typer.Argument(help="Symbols, e.g. BTCUSDT ETHUSDT.",
+                                                 metavar="SYMBOL")],
+    stream: Annotated[str, typer.Option(help="Stream type.", metavar="TYPE")] = "aggTrade",
     endpoint: Annotated[
         list[str] | None,
         typer.Option(help="Preset name (see `endpoints`) or a ws:// / wss:// base URL; several "
-                     "(repeated or comma-separated) or `all` probe them side by side."),
+                     "(repeated or comma-separated) or `all` probe them side by side.",
+                     metavar="NAME|URL"),
     ] = None,
     resolver: Annotated[
         list[str] | None,
-        typer.Option("--resolver", help="DNS server IP[:PORT] to use instead of the system's."),
+        typer.Option("--resolver", help="DNS server to use instead of the system's "
+                     "(repeatable).", metavar="IP[:PORT]"),
     ] = None,
     compare_resolvers: Annotated[
         list[str] | None,
         typer.Option("--compare-resolvers",
-                     help="Also ask these DNS servers IP[:PORT] and compare (repeatable)."),
+                     help="Also ask this DNS server and compare its answer (repeatable).",
+                     metavar="IP[:PORT]"),
     ] = None,
     resolve: Annotated[
         list[str] | None,
-        typer.Option("--resolve", help="HOST:PORT:ADDR, skip DNS for that host (curl syntax)."),
+        typer.Option("--resolve", help="Connect to ADDR for HOST:PORT, without DNS (curl's "
+                     "syntax; repeatable).", metavar="HOST:PORT:ADDR"),
     ] = None,
     ca_bundle: Annotated[
-        str | None, typer.Option("--ca-bundle", help="Trust this PEM bundle, not certifi's.")
+        str | None, typer.Option("--ca-bundle", help="Trust this PEM bundle, not certifi's.",
+                                    metavar="FILE")
     ] = None,
     timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Seconds for every stage.")
+        float | None, typer.Option("--timeout", help="Seconds for every stage (defaults: 5, first "
+                                  "message 10).", metavar="S")
     ] = None,
-    dns_timeout: Annotated[float | None, typer.Option("--dns-timeout")] = None,
-    connect_timeout: Annotated[float | None, typer.Option("--connect-timeout")] = None,
-    tls_timeout: Annotated[float | None, typer.Option("--tls-timeout")] = None,
-    upgrade_timeout: Annotated[float | None, typer.Option("--upgrade-timeout")] = None,
-    message_timeout: Annotated[float | None, typer.Option("--message-timeout")] = None,
+    dns_timeout: Annotated[float | None, typer.Option(
+        "--dns-timeout", help="Seconds for the dns stage (wins over --timeout).",
+        metavar="S")] = None,
+    connect_timeout: Annotated[float | None, typer.Option(
+        "--connect-timeout", help="Seconds for the tcp stage (and the proxy handshake).",
+        metavar="S")] = None,
+    tls_timeout: Annotated[float | None, typer.Option(
+        "--tls-timeout", help="Seconds for the tls stage.", metavar="S")] = None,
+    upgrade_timeout: Annotated[float | None, typer.Option(
+        "--upgrade-timeout", help="Seconds for the ws_upgrade stage.", metavar="S")] = None,
+    message_timeout: Annotated[float | None, typer.Option(
+        "--message-timeout", help="Seconds for the first_message stage.", metavar="S")] = None,
     duration: Annotated[
         float | None,
         typer.Option("--duration", help="Keep the stream open S seconds after the first "
-                     "message and report rate, gaps, pings."),
+                     "message and report rate, gaps, pings.", metavar="S"),
     ] = None,
     ipv4: Annotated[bool, typer.Option("-4", "--ipv4", help="Connect over IPv4 only.")] = False,
     ipv6: Annotated[bool, typer.Option("-6", "--ipv6", help="Connect over IPv6 only.")] = False,
     proxy: Annotated[
         str | None,
-        typer.Option("--proxy", help="Proxy URL: http://[user:pass@]host:port or socks5[h]://."),
+        typer.Option("--proxy", help="Proxy URL: http://[user:pass@]host:port or socks5[h]://.",
+                     metavar="URL"),
     ] = None,
     no_proxy: Annotated[
         bool, typer.Option("--no-proxy", help="Ignore proxy variables; connect directly.")
@@ -63,31 +78,33 @@ def probe(
     output: Annotated[
         Path | None,
         typer.Option("--output", help="Write the report in --format to this file (atomically; "
-                     "- for stdout); a terminal still shows the rich view."),
+                     "- for stdout); a terminal still shows the rich view.", metavar="FILE"),
     ] = None,
     warn: Annotated[
         list[str] | None,
-        typer.Option("--warn", help="STAGE=MS: a passed stage slower than this is a WARNING "
-                     "(repeatable)."),
+        typer.Option("--warn", help="A passed stage slower than MS is a WARNING "
+                     "(repeatable).", metavar="STAGE=MS"),
     ] = None,
     crit: Annotated[
         list[str] | None,
-        typer.Option("--crit", help="STAGE=MS: a passed stage slower than this is CRITICAL "
-                     "(repeatable)."),
+        typer.Option("--crit", help="A passed stage slower than MS is CRITICAL "
+                     "(repeatable).", metavar="STAGE=MS"),
     ] = None,
     loop_interval: Annotated[
         float | None,
-        typer.Option("--loop-interval", help="MS between event-loop heartbeats (default 50)."),
+        typer.Option("--loop-interval", help="Milliseconds between event-loop heartbeats "
+                     "(default 50).", metavar="MS"),
     ] = None,
     loop_threshold: Annotated[
         float | None,
-        typer.Option("--loop-threshold", help="MS of loop lag recorded as a blockage, with "
-                     "its stack (default 100)."),
+        typer.Option("--loop-threshold", help="Loop lag recorded as a blockage, with its "
+                     "stack (default 100).", metavar="MS"),
     ] = None,
     deadline_grace: Annotated[
         float | None,
-        typer.Option("--deadline-grace", help="MS a stage may overrun its timeout before "
-                     "the watchdog ends the run from its own thread (default 500)."),
+        typer.Option("--deadline-grace", help="How long a stage may overrun its timeout "
+                     "before the watchdog ends the run from its own thread (default 500).",
+                     metavar="MS"),
     ] = None,
 ) -> None:
     """Probe a market stream stage by stage: dns, tcp, tls, ws_upgrade, first_message."""

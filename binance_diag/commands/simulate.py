@@ -12,40 +12,43 @@ from .common import OutputFormat
 
 def simulate(
     fault: Annotated[
-        str | None, typer.Option("--fault", help="The fault to serve (see --list).")
+        str | None, typer.Option("--fault", help="The fault to serve (see --list).", metavar="NAME")
     ] = None,
     list_faults: Annotated[
         bool, typer.Option("--list", help="List the faults and what a probe concludes.")
     ] = False,
     host: Annotated[
-        str, typer.Option(help="IP address to listen on (loopback unless --allow-external).")
+        str, typer.Option(help="IP address to listen on (loopback unless --allow-external).",
+                          metavar="IP")
     ] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option(min=0, max=65535, help="Port to listen on; 0 picks a free one.")
+        int, typer.Option(min=0, max=65535, help="Port to listen on; 0 picks a free one.",
+                          metavar="PORT")
     ] = 0,
     symbols: Annotated[
         list[str] | None,
         typer.Option("--symbols", help="Symbols that trade, e.g. BTCUSDT,ETHUSDT (others "
-                     "stay silent, like Binance); all go in the printed probe line."),
+                     "stay silent, like Binance); all go in the printed probe line.",
+                     metavar="SYMBOLS"),
     ] = None,
     delay: Annotated[
         float | None, typer.Option("--delay", help="slow-first-message: ms before the "
-                                   "first event (default 1000).")
+                                   "first event (default 1000).", metavar="MS")
     ] = None,
     after: Annotated[
         int | None,
         typer.Option("--after", help="stall-after / server-shutdown: events per stream "
-                     "sent first (default 3 / 0)."),
+                     "sent first (default 3 / 0).", metavar="N"),
     ] = None,
     ping_interval: Annotated[
         float | None,
         typer.Option("--ping-interval", help="Seconds between server pings (Binance: 20); "
-                     "a pong is due within 3x that."),
+                     "a pong is due within 3x that.", metavar="S"),
     ] = None,
     trickle_interval: Annotated[
         float | None,
         typer.Option("--trickle-interval", help="trickle: seconds between two bytes "
-                     "(default 1)."),
+                     "(default 1).", metavar="S"),
     ] = None,
     no_tls: Annotated[
         bool, typer.Option("--no-tls", help="Serve ws:// instead of wss://.")
@@ -56,11 +59,12 @@ def simulate(
     ] = False,
     cert: Annotated[
         Path | None, typer.Option("--cert", help="Serve this certificate (PEM) instead of one "
-                                  "from a CA made for this run.")
+                                  "from a CA made for this run.", metavar="FILE")
     ] = None,
-    key: Annotated[Path | None, typer.Option("--key", help="The private key of --cert.")] = None,
+    key: Annotated[Path | None, typer.Option("--key", help="The private key of --cert.",
+                                             metavar="FILE")] = None,
     hostname: Annotated[
-        str, typer.Option(help="Host name in the URL and in TLS (SNI).")
+        str, typer.Option(help="Host name in the URL and in TLS (SNI).", metavar="NAME")
     ] = "stream.binance.com",
     allow_external: Annotated[
         bool, typer.Option("--allow-external", help="Allow a non-loopback --host.")
@@ -92,7 +96,7 @@ def demo(
     fault: Annotated[
         str | None,
         typer.Option("--fault", help="The fault to simulate (default: tls-hang, the seed "
-                     "incident; see `simulate --list`)."),
+                     "incident; see `simulate --list`).", metavar="NAME"),
     ] = None,
     all_faults: Annotated[
         bool, typer.Option("--all", help="Run every fault; a table; exit 0 when each is "
@@ -102,11 +106,13 @@ def demo(
         OutputFormat, typer.Option("--format", help="Report format, as for probe.")
     ] = OutputFormat.RICH,
     output: Annotated[
-        Path | None, typer.Option("--output", help="Also write the report to this file.")
+        Path | None, typer.Option("--output", help="Also write the report to this file.",
+                                  metavar="FILE")
     ] = None,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", help="Seconds for every stage of the probe (default 2)."),
+        typer.Option("--timeout", help="Seconds for every stage of the probe (default 2).",
+                     metavar="S"),
     ] = None,
 ) -> None:
     """Offline: probe a simulated fault on loopback and show the full report."""

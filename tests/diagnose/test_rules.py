@@ -159,7 +159,8 @@ CASES: dict[str, Callable[[], ProbeReport]] = {
     "message.server_shutdown": lambda: closed(None, "serverShutdown"),
     "message.closed": lambda: closed(1000),
     "message.wrong_stream": lambda: make_report(
-        fail=MESSAGE, kind=K.WRONG_STREAM, message="expected a aggTrade event, got 'trade'",
+        fail=MESSAGE, kind=K.WRONG_STREAM,
+        message="expected an event of type 'aggTrade', got 'trade'",
         extra={"event": "trade", "excerpt": '{"e":"trade","s":"BTCUSDT"}'}),
     "message.invalid_payload": lambda: make_report(
         fail=MESSAGE, kind=K.INVALID_PAYLOAD, message="first message is not JSON",
