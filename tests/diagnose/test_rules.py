@@ -288,3 +288,35 @@ def test_healthy_report_has_only_the_info_finding() -> None:
 
 def test_findings_are_deterministic() -> None:
     assert diagnose(CASES["dns.private_address"]()) == diagnose(CASES["dns.private_address"]())
+
+
+@pytest.mark.parametrize(("text", "server"), [
+    ("127.0.0.1:5353", ("127.0.0.1", 5353)),
+    ("[::1]:5353", ("::1", 5353)),
+    ("10.0.0.53, 10.0.0.54 (system)", ("10.0.0.53", 53)),
+    ("::1 (system)", ("::1", 53)),
+    ("none (no system configuration)", None),
+    ("", None),
+])
+def test_resolver_address(text: str, server: tuple[str, int] | None) -> None:
+    from binance_diag.diagnose.rules.dns import resolver_address
+
+    assert resolver_address(text) == server
+
+
+def test_a_dns_timeout_names_the_resolver_port_and_a_dig_line() -> None:
+    report = make_report(fail=DNS, kind=K.TIMEOUT, details={"resolver": "127.0.0.1:5353"})
+    top = report.findings[0]
+    assert top.id == "dns.timeout"
+    assert "port 5353 is blocked" in top.hypothesis
+    assert "Test the resolver directly: `dig stream.binance.com @127.0.0.1 -p 5353`" in \
+        top.actions
+
+
+def test_a_hostname_mismatch_title_names_the_certificate_names_not_its_dn() -> None:
+    presented = {**CERTIFICATE, "subject": "CN=portal.example,O=Hotel", "sans": []}
+    report = make_report(fail=TLS, kind=K.HOSTNAME_MISMATCH, extra={"presented": presented})
+    assert report.findings[0].title.endswith("certificate for another name (portal.example)")
+    with_sans = make_report(fail=TLS, kind=K.HOSTNAME_MISMATCH,
+                            extra={"presented": {**presented, "sans": ["a.example", "b.example"]}})
+    assert with_sans.findings[0].title.endswith("(a.example, b.example)")

@@ -126,12 +126,35 @@ def compare_resolver_unreachable(facts: Facts, subject: Subject) -> bool:
     return bool(unreachable_resolvers(subject))
 
 
+def resolver_address(resolver: str) -> tuple[str, int] | None:
+    """The first server of a stage's `resolver` text (`127.0.0.1:5353`, `[::1]:5353`,
+    `10.0.0.53, 10.0.0.54 (system)`) as (address, port); None when there is none."""
+    first = resolver.split(",")[0].split(" (")[0].strip()
+    if first.startswith("["):
+        address, _, rest = first[1:].partition("]")
+        port = rest.removeprefix(":")
+    elif first.count(":") == 1:
+        address, port = first.split(":")
+    else:
+        address, port = first, ""
+    if not address or not (port or "53").isdigit() or address.startswith("none"):
+        return None
+    return address, int(port or 53)
+
+
 def dns_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
     d: Mapping[str, Any] = subject.details if subject is not None else {}
     addresses = d.get("addresses") or []
     private = [f"{a} ({address_kind(str(a))})" for a in addresses
                if not is_public_address(str(a))]
+    server = resolver_address(str(d.get("resolver", "")))
+    port = server[1] if server else 53
+    dig = f"dig {facts.target.host} @<resolver address>"
+    if server:
+        dig = f"dig {facts.target.host} @{server[0]}" + (f" -p {port}" if port != 53 else "")
     return {
+        "dns_port": str(port),
+        "dig": dig,
         "resolver": str(d.get("resolver", "the resolver")),
         "addresses": ", ".join(str(a) for a in addresses),
         "private": ", ".join(private),
@@ -188,12 +211,12 @@ FAILURES = (
         meaning="The resolver never answered: it is down, unreachable, or UDP/TCP port 53 is "
                 "blocked on the path.",
         hypothesis="The queries to {resolver} went unanswered for {timeout}. The resolver is "
-                   "unreachable or dead, or port 53 is blocked on this network.",
+                   "unreachable or dead, or port {dns_port} is blocked on this network.",
         stage=DNS, kinds=frozenset({ErrorKind.TIMEOUT}),
         evidence=dns_evidence, values=dns_values,
         analysis="No answer at all from {resolver}: nothing is known about {host} itself.",
         actions=(OTHER_RESOLVER, RESOLV_CONF,
-                 Action("Test the resolver directly: `dig {host} @<resolver address>`")),
+                 Action("Test the resolver directly: `{dig}`")),
     ),
     Rule(
         "dns.servfail", Scope.FAILURE, CRITICAL, Blame.NETWORK,

@@ -40,6 +40,15 @@ def presented(subject: Subject) -> Mapping[str, Any]:
     return cert if isinstance(cert, Mapping) else {}
 
 
+def _common_name(cert: Mapping[str, Any]) -> str:
+    subject = str(cert.get("subject", "unknown"))
+    for part in subject.split(","):
+        key, _, value = part.partition("=")
+        if key.strip().upper() == "CN" and value:
+            return value
+    return subject
+
+
 def certifi_trust(facts: Facts, subject: Subject) -> bool:
     """the trust store was certifi's (no `--ca-bundle`)"""
     return str(detail(subject, "trust") or "certifi").startswith("certifi")
@@ -63,6 +72,8 @@ def tls_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
         "issuer": str(cert.get("issuer", "an unknown issuer")),
         "subject": str(cert.get("subject", "unknown")),
         "sans": ", ".join(str(s) for s in cert.get("sans") or ()) or "none",
+        # What the certificate is for: its DNS names, else its subject's CN or whole DN.
+        "names": ", ".join(str(s) for s in cert.get("sans") or ()) or _common_name(cert),
         "not_before": str(cert.get("not_before", "unknown")),
         "not_after": str(cert.get("not_after", "unknown")),
         "days_left": str(cert.get("days_left", "unknown")),
@@ -286,7 +297,7 @@ FAILURES = (
     ),
     Rule(
         "tls.hostname_mismatch", Scope.FAILURE, CRITICAL, Blame.NETWORK,
-        title="{hostport} presented a certificate for another name ({subject})",
+        title="{hostport} presented a certificate for another name ({names})",
         meaning="The certificate does not cover the host name: a captive portal, a "
                 "redirecting proxy, or the wrong endpoint.",
         hypothesis="The certificate names {sans}, not {host}: the connection reached "
