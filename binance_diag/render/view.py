@@ -238,15 +238,31 @@ def environment_line(env: Mapping[str, object]) -> str:
         parts.append(str(env["platform"]))
     if env.get("resolver"):
         parts.append(f"resolver {env['resolver']}")
-    proxy = env.get("proxy")
+    parts.append(proxy_line(env))
+    return " · ".join(parts)
+
+
+def proxy_line(env: Mapping[str, object]) -> str:
+    """Which proxy the probe used and why, and which one `websockets.connect()` would pick
+    up from the environment by itself: the surprise the seed's authors could not see."""
+    proxy, reason = env.get("proxy"), env.get("proxy_reason")
+    library = env.get("websockets_proxy")
     seen = env.get("proxy_environment") or {}
     if proxy:
-        parts.append(f"proxy: {code(proxy)}")
-    elif isinstance(seen, Mapping) and seen:
-        parts.append("proxy: none used; environment has " +
-                     ", ".join(f"{k}={code(v)}" for k, v in seen.items()))
-    else:
-        parts.append("proxy: none (no HTTPS_PROXY/ALL_PROXY set)")
-    return " · ".join(parts)
+        text = f"proxy: {code(proxy)}" + (f" (from {reason})" if reason else "")
+        if library and library == proxy and reason != "--proxy":
+            text += "; `websockets.connect()` picks it up from the environment too"
+        elif library and library != proxy:
+            text += (f"; `websockets.connect()` would use {code(library)} from the "
+                     "environment instead")
+        return text
+    if isinstance(seen, Mapping) and seen:
+        text = (f"proxy: none used ({reason or 'direct'}); environment has "
+                + ", ".join(f"{k}={code(v)}" for k, v in seen.items()))
+        if library:
+            text += (f"; `websockets.connect()` would use {code(library)} unless given "
+                     "`proxy=None`")
+        return text
+    return "proxy: none (no HTTPS_PROXY/ALL_PROXY set)"
 
 
