@@ -10,13 +10,16 @@ from __future__ import annotations
 import time
 
 from ..config import ProbeConfig
-from ..handshake import Closed, DataMessage, Ping
+from ..handshake import Closed, DataMessage, Ping, WebSocketExchange
 from ..model import JSON, ErrorKind
 from ..payload import Event, Problem, Reply, classify_message, list_subscriptions_request
 from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
+from .connection import Connection
 
 LIST_SUBSCRIPTIONS_ID = 1
+SHUTDOWN_CLOSE_WAIT = 1.0
+"""How long to wait, after a serverShutdown event, for the close frame that follows it."""
 _SPOT_PRESETS = {"spot", "spot-443", "data-stream", "testnet", "us"}
 
 
@@ -78,9 +81,17 @@ async def receive_first_message(
             continue
         if isinstance(result, Problem):
             if result.extra.get("event") == "serverShutdown":
+                tracer.event("serverShutdown event received")
+                closed = await _close_after_shutdown(exchange, connection, deadline)
+                close_code = closed.code if closed else None
+                close_reason = closed.reason if closed else None
+                then = ", and did not close within its wait" if close_code is None else \
+                    f", then closed with {close_code}" + \
+                    (f" {close_reason!r}" if close_reason else "")
                 return failed(ErrorKind.CLOSED,
-                              "server announced a shutdown (serverShutdown event)",
-                              {"code": None, "reason": "serverShutdown"}, **details())
+                              f"server announced a shutdown (serverShutdown event){then}",
+                              {"code": close_code, "reason": close_reason or "serverShutdown",
+                               "event": "serverShutdown"}, **details())
             tracer.event(f"unexpected first message: {result.message}")
             return failed(result.kind, result.message, result.extra, **details())
         assert isinstance(result, Event)
@@ -109,3 +120,20 @@ async def receive_first_message(
     return failed(ErrorKind.TIMEOUT, message, {"missing": sorted(waiting),
                   "link_alive": bool(probe["answered"])}, **details())
 
+
+async def _close_after_shutdown(exchange: WebSocketExchange, connection: Connection,
+                                deadline: Deadline) -> Closed | None:
+    """The close frame that follows a serverShutdown event (its code says how the server
+    went away), waited for briefly and never past the stage's deadline."""
+    wait = Deadline(min(SHUTDOWN_CLOSE_WAIT, deadline.remaining()))
+    while True:
+        event = exchange.next_event()
+        if isinstance(event, Closed):
+            return event
+        if event is not None:
+            continue  # pings, a last event: not what we wait for
+        try:
+            await connection.send(exchange.bytes_to_send(), wait)
+            exchange.feed(await connection.recv(wait))
+        except (TimeoutError, ConnectionResetError, BrokenPipeError):
+            return None

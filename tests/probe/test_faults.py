@@ -266,3 +266,18 @@ def test_a_message_after_the_deadline_is_a_timeout(certs: CertificateAuthority) 
         config = replace(config_for(scenario), timeouts=replace(FAST, first_message=delay * 3))
         message = probe(config).stage(StageName.FIRST_MESSAGE)
         assert message is not None and message.status is StageStatus.OK
+
+
+def test_a_shutdown_notice_is_reported_with_the_close_that_follows(
+        certs: CertificateAuthority) -> None:
+    from binance_diag.diagnose import diagnose_report
+
+    with start_fault("server-shutdown", certs=certs) as scenario:
+        report = diagnose_report(probe(config_for(scenario)))
+    message = report.stage(StageName.FIRST_MESSAGE)
+    assert message is not None and message.error is not None
+    assert message.error.kind is ErrorKind.CLOSED
+    assert dict(message.error.extra) == {"code": 1001, "reason": "server shutdown",
+                                         "event": "serverShutdown"}
+    assert message.error.message.endswith("then closed with 1001 'server shutdown'")
+    assert report.findings[0].id == "message.server_shutdown"

@@ -99,7 +99,7 @@ def close_code(*codes: int) -> Condition:
 
 def server_shutdown(facts: Facts, subject: Subject) -> bool:
     """a `serverShutdown` event"""
-    return bool(extra(subject, "reason") == "serverShutdown")
+    return "serverShutdown" in (extra(subject, "event"), extra(subject, "reason"))
 
 
 def clock_skew(facts: Facts, subject: Subject) -> bool:
