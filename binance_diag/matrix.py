@@ -41,7 +41,8 @@ def label(target: Target) -> str:
 
 @dataclass(frozen=True)
 class Cell:
-    """One stage of one endpoint: `text` is the time in ms, the error kind, `-` or `n/a`."""
+    """One stage of one endpoint: `text` is the time in ms, the error kind (`HTTP 451` for a
+    status), `pinned` / `literal` for an address that needed no DNS, `-` or `n/a`."""
 
     stage: StageName
     status: StageStatus | None
@@ -86,15 +87,24 @@ class EndpointMatrix:
     verdict: Verdict
 
 
+_NO_LOOKUP = {"--resolve": "pinned", "ip-literal": "literal"}
+"""The DNS cell when the address needed no lookup."""
+
+
 def _cell(report: ProbeReport, name: StageName) -> Cell:
     stage = report.stage(name)
     if stage is None or not_applicable(stage, report.target.secure):
         return Cell(name, stage.status if stage else None, "n/a")
     if stage.status is StageStatus.SKIPPED:
         return Cell(name, stage.status, "-")
+    if name is StageName.DNS and stage.details.get("source") in _NO_LOOKUP:
+        # No query was made: the stage's microseconds are not a DNS time.
+        return Cell(name, stage.status, _NO_LOOKUP[str(stage.details["source"])])
     if stage.error is not None:
-        return Cell(name, stage.status, stage.error.kind.value, stage.duration_ms,
-                    stage.error.kind)
+        text = stage.error.kind.value
+        if stage.error.kind is ErrorKind.HTTP_STATUS and stage.error.extra.get("status"):
+            text = f"HTTP {stage.error.extra['status']}"
+        return Cell(name, stage.status, text, stage.duration_ms, stage.error.kind)
     ms = stage.duration_ms or 0.0
     return Cell(name, stage.status, f"{ms:.1f}" if ms < 100 else f"{ms:.0f}", ms)
 
@@ -138,8 +148,8 @@ EXPLAINS: Mapping[StageName, tuple[str, ...]] = {
     StageName.PROXY: ("host", "port"),
     StageName.TCP: ("port", "host"),
     StageName.TLS: ("host", "port"),
-    StageName.WS_UPGRADE: ("path", "host", "port"),
-    StageName.FIRST_MESSAGE: ("path", "host", "port"),
+    StageName.WS_UPGRADE: ("path", "host"),
+    StageName.FIRST_MESSAGE: ("path", "host"),
 }
 """Which differences can explain a failure at a stage, most likely first."""
 
@@ -152,25 +162,45 @@ PREDICATES: Mapping[tuple[StageName, ErrorKind], str] = {
 """How a failure reads after its subject; anything else `fails at <stage> (<kind>)`."""
 
 
-def predicate(stage: StageName, kind: ErrorKind, plural: bool = False) -> str:
+def predicate(stage: StageName, kind: ErrorKind, plural: bool = False,
+              detail: str | None = None) -> str:
     template = PREDICATES.get((stage, kind), "{fails} at {stage} ({kind})")
     return template.format(
-        stage=stage.value, kind=kind.value, **{"is": "are" if plural else "is"},
+        stage=stage.value, kind=detail or kind.value, **{"is": "are" if plural else "is"},
         does="do" if plural else "does", fails="fail" if plural else "fails",
     )
 
 
+def _detail(rows: Sequence[MatrixRow]) -> str | None:
+    """What the failure said, where the kind alone is vague: `HTTP 451`, `close 1008`."""
+    said: list[str] = []
+    for row in rows:
+        failed = row.report.failed_stage
+        extra = failed.error.extra if failed and failed.error else {}
+        if failed and failed.error and failed.error.kind is ErrorKind.HTTP_STATUS:
+            if extra.get("status"):
+                said.append(f"HTTP {extra['status']}")
+        elif failed and failed.error and extra.get("code") is not None:
+            said.append(f"{failed.error.kind.value} {extra.get('code')}")
+    return ", ".join(dict.fromkeys(said)) or None
+
+
 def explain(failing: Sequence[MatrixRow], working: Sequence[MatrixRow]) -> str:
-    """One failure group against the working endpoints: "port 9443 is filtered here (spot)"."""
+    """One failure group against the working endpoints: "port 9443 is filtered here (spot)".
+
+    Only a difference that can cause a failure at that stage is named (a port can block
+    TCP; it does not make Binance answer 451): otherwise the endpoints are named."""
     stage, kind = failing[0].failure or (StageName.DNS, ErrorKind.INTERNAL)
     names = ", ".join(r.endpoint for r in failing)
+    detail = _detail(failing)
     for name in EXPLAINS[stage]:
         prop = PROPERTIES[name]
         values = list(dict.fromkeys(prop.value(r.report.target) for r in failing))
         if working and values_disjoint(prop, failing, working):
             named = "" if all(r.endpoint == r.url for r in failing) else f" ({names})"
-            return f"{prop.subject(values)} {predicate(stage, kind, len(values) > 1)}{named}"
-    return f"{names} {predicate(stage, kind, plural=len(failing) > 1)}"
+            return (f"{prop.subject(values)} "
+                    f"{predicate(stage, kind, len(values) > 1, detail)}{named}")
+    return f"{names} {predicate(stage, kind, plural=len(failing) > 1, detail=detail)}"
 
 
 def values_disjoint(prop: Property, one: Sequence[MatrixRow], other: Sequence[MatrixRow]

@@ -205,3 +205,23 @@ def test_terminal_view_is_a_table_and_takes_brackets_literally() -> None:
     pipe = io.StringIO()
     show_matrix(matrix, pipe)
     assert pipe.getvalue() == render_matrix(matrix, "rich")
+
+
+def test_a_port_does_not_explain_an_http_refusal() -> None:
+    # spot (9443) answers 451 while spot-443 works: the port differs, but a port cannot
+    # make Binance answer 451, so the endpoint is named with the status it got.
+    refused = make_report(endpoint="spot", fail=UPGRADE, kind=ErrorKind.HTTP_STATUS,
+                          extra={"status": 451})
+    matrix = build_matrix([refused, ok("spot-443")])
+    assert matrix.verdict.text == ("spot fails at ws_upgrade (HTTP 451); "
+                                   "wss://stream.binance.com:443 works")
+    assert [c.text for c in matrix.rows[0].cells if c.stage is UPGRADE] == ["HTTP 451"]
+
+
+def test_a_pinned_address_is_not_shown_as_a_dns_time() -> None:
+    pinned = make_report(endpoint="spot",
+                         overrides={StageName.DNS: {"source": "--resolve"}})
+    matrix = build_matrix([pinned, ok("spot-443")])
+    dns = [c for c in matrix.rows[0].cells if c.stage is StageName.DNS][0]
+    assert dns.text == "pinned" and dns.duration_ms is None
+    assert [c for c in matrix.rows[1].cells if c.stage is StageName.DNS][0].duration_ms

@@ -99,7 +99,7 @@ def test_missing_market_path_is_what_differs(certs: CertificateAuthority) -> Non
                      options=options) as usdm:
         bare = usdm.url_base.removesuffix("/market")
         matrix = matrix_of(usdm, endpoints=(usdm.url_base, bare))
-    assert matrix.verdict.text == (f"the path / fails at ws_upgrade (http_status); "
+    assert matrix.verdict.text == (f"the path / fails at ws_upgrade (HTTP 404); "
                                    f"{usdm.url_base} works")
 
 
