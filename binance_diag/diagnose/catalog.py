@@ -28,6 +28,9 @@ Hypothesis**.
 - **Blame** says whose side the problem is on: `local` (this machine or program),
   `network` (the path in between), `remote` (the server), `policy` (a deliberate refusal).
 - Words in `<angle brackets>` are filled from the measurements in a real report.
+  `binance-diag probe <symbols> <options> --flag X` is the command that was run, with its
+  options (`--resolve`, `--ca-bundle`, `--proxy`...), and `--flag X` set instead of any
+  value it had: advice never silently drops what the run depended on.
 
 """
 

@@ -6,7 +6,7 @@ whether the host is Binance's, the addresses tried) and the template values ever
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..dnscheck import address_class
@@ -71,7 +71,7 @@ class Facts:
             "endpoint": target.endpoint,
             "path": target.path,
             # "Probe again": the command as the user ran it, options and all, when known.
-            "again": _rerun(self.report.command, target.symbols),
+            "again": Rerun(self.report.command, target.symbols),
             "attach": markdown_command(self.report.command, target.symbols),
             "worked": self.worked(subject),
             **self._by_hand(),
@@ -216,15 +216,72 @@ def _without_output(words: list[str]) -> list[str]:
     return kept
 
 
-def _rerun(command: str, symbols: tuple[str, ...]) -> str:
-    """The probe command to repeat: the one recorded, without --format/--output, or a bare
-    `binance-diag probe SYMBOLS`. (A re-run should print to the terminal, not overwrite.)"""
+VALUED_OPTIONS = frozenset({
+    "--stream", "--endpoint", "--resolver", "--compare-resolvers", "--resolve", "--ca-bundle",
+    "--timeout", "--dns-timeout", "--connect-timeout", "--tls-timeout", "--upgrade-timeout",
+    "--message-timeout", "--duration", "--proxy", "--format", "--output", "--warn", "--crit",
+    "--loop-interval", "--loop-threshold", "--deadline-grace",
+})
+"""`probe` options that take a value: how to skip one when editing a command line."""
+_SAME = {"--ipv4": "-4", "--ipv6": "-6"}
+_EXCLUDES = {"--proxy": {"--no-proxy"}, "--no-proxy": {"--proxy"}, "-4": {"-6"}, "-6": {"-4"}}
+
+
+def _rerun(command: str, symbols: tuple[str, ...], changes: Sequence[str] = ()) -> str:
+    """The probe command to repeat: the one recorded (a bare `binance-diag probe SYMBOLS`
+    otherwise), without --format/--output (a re-run should print, not overwrite), with
+    `changes`: `--endpoint spot-443` replaces every --endpoint, `!-4` drops -4."""
     import shlex
 
     words = _words(command)
     if words[:2] != ["binance-diag", "probe"]:
-        return "binance-diag probe " + " ".join(symbols)
-    return shlex.join(_without_output(words))
+        words = ["binance-diag", "probe", *symbols]
+    drop: set[str] = set()
+    add: list[str] = []
+    changes = list(changes)
+    while changes:
+        word = changes.pop(0)
+        if word.startswith("!"):
+            drop.add(_SAME.get(word[1:], word[1:]))
+            continue
+        flag = _SAME.get(word, word)
+        drop.add(flag)
+        add.append(word)
+        if word in VALUED_OPTIONS and changes:
+            add.append(changes.pop(0))
+    for flag in list(drop):
+        drop |= _EXCLUDES.get(flag, set())
+    kept: list[str] = []
+    skip = False
+    for word in _without_output(words):
+        name = _SAME.get(word.split("=", 1)[0], word.split("=", 1)[0])
+        if skip:
+            skip = False
+        elif name in drop and word.startswith("-"):
+            skip = name in VALUED_OPTIONS and "=" not in word
+        else:
+            kept.append(word)
+    return shlex.join([*kept, *add])
+
+
+class Rerun(str):
+    """`{again}`: the probe command as it was run; `{again:--endpoint spot-443}` the same
+    command with that change (see `_rerun`), so that advice keeps the user's options."""
+
+    command: str
+    symbols: tuple[str, ...]
+
+    def __new__(cls, command: str, symbols: tuple[str, ...]) -> Rerun:
+        made = super().__new__(cls, _rerun(command, symbols))
+        made.command, made.symbols = command, symbols
+        return made
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return str(self)
+        import shlex
+
+        return _rerun(self.command, self.symbols, shlex.split(spec))
 
 
 def markdown_command(command: str, symbols: tuple[str, ...] = ()) -> str:

@@ -85,9 +85,7 @@ class Rule:
         if self.scope is Scope.FAILURE and not self.kinds:
             raise ValueError(f"{self.id}: a failure rule names the error kinds it explains")
         for text in texts:
-            for _, name, spec, conversion in string.Formatter().parse(text):
-                if name is not None and (spec or conversion or not name.isidentifier()):
-                    raise ValueError(f"{self.id}: template field {{{name}}} must be a plain name")
+            _check_template(self.id, text)
 
     def matches(self, facts: Facts, subject: Subject) -> bool:
         if self.scope is Scope.FAILURE:
@@ -106,11 +104,32 @@ class Filled(dict[str, str]):
 
 
 class Placeholders(dict[str, str]):
-    """For docs: every value prints as `<name>`."""
+    """For docs: every value prints as `<name>`; the run's command, edited or not, as
+    `binance-diag probe <symbols> <options> --flag X`."""
 
     def __missing__(self, key: str) -> str:
-        return f"<{key}>"
+        return _Slot("binance-diag probe <symbols> <options>" if key == "again" else f"<{key}>")
+
+
+class _Slot(str):
+    def __format__(self, spec: str) -> str:
+        return str.__str__(self) + (f" {spec}" if spec else "")
 
 
 def fill(template: str, values: Mapping[str, str]) -> str:
     return template.format_map(values)
+
+
+EDITABLE = frozenset({"again"})
+"""Fields that take a spec: `{again:--endpoint spot-443}` is the run's command, edited."""
+
+
+def _check_template(rule_id: str, text: str) -> None:
+    """Every field a plain name; a spec only on an editable field, its own fields plain."""
+    for _, name, spec, conversion in string.Formatter().parse(text):
+        if name is None:
+            continue
+        if conversion or not name.isidentifier() or (spec and name not in EDITABLE):
+            raise ValueError(f"{rule_id}: template field {{{name}}} must be a plain name")
+        if spec:
+            _check_template(rule_id, spec)

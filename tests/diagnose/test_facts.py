@@ -88,3 +88,51 @@ def test_attach_keeps_the_options_the_run_had() -> None:
     assert attach == ["Attach this report to the incident: `binance-diag probe BTCUSDT "
                       "--resolve stream.binance.com:9443:127.0.0.1 --timeout 2 --format "
                       "markdown --output report.md`"]
+
+
+PINNED_RUN = ("binance-diag probe BTCUSDT --endpoint wss://stream.binance.com:4444 "
+              "--resolve stream.binance.com:4444:127.0.0.1 --ca-bundle=/tmp/ca.pem -6 "
+              "--proxy http://127.0.0.1:3128 --message-timeout 1 --format json")
+
+
+def test_advice_edits_the_run_it_came_from() -> None:
+    from binance_diag.diagnose.facts import Rerun
+
+    again = Rerun(PINNED_RUN, ("BTCUSDT",))
+    kept = ("binance-diag probe BTCUSDT --endpoint wss://stream.binance.com:4444 --resolve "
+            "stream.binance.com:4444:127.0.0.1 --ca-bundle=/tmp/ca.pem")
+    assert f"{again}" == f"{kept} -6 --proxy http://127.0.0.1:3128 --message-timeout 1"
+    assert f"{again:!-4 !-6}" == f"{kept} --proxy http://127.0.0.1:3128 --message-timeout 1"
+    assert f"{again:--message-timeout 60}" == \
+        f"{kept} -6 --proxy http://127.0.0.1:3128 --message-timeout 60"
+    assert f"{again:--no-proxy}" == f"{kept} -6 --message-timeout 1 --no-proxy"
+    assert f"{again:--ipv4}" == f"{kept} --proxy http://127.0.0.1:3128 --message-timeout 1 --ipv4"
+    moved = f"{again:--resolve stream.binance.com:4444:127.0.0.2}"
+    assert moved.count("--resolve") == 1 and moved.endswith("--resolve "
+                                                             "stream.binance.com:4444:127.0.0.2")
+
+
+def test_findings_keep_the_endpoint_and_pins_of_the_run() -> None:
+    silent = make_report(fail=StageName.FIRST_MESSAGE, kind=ErrorKind.TIMEOUT,
+                         extra={"missing": ["BTCUSDT"], "link_alive": True}, command=PINNED_RUN)
+    longer = [a for a in _actions(silent) if "--message-timeout 60" in a]
+    assert longer and "--endpoint wss://stream.binance.com:4444" in longer[0]
+    assert "--resolve stream.binance.com:4444:127.0.0.1" in longer[0]
+    assert "--message-timeout 1 " not in longer[0]
+
+
+def test_a_407_with_credentials_says_they_were_rejected() -> None:
+    def auth(url: str) -> list[str]:
+        report = make_report(fail=StageName.PROXY, kind=ErrorKind.AUTH_REQUIRED, proxy=True,
+                             details={"proxy": url})
+        top = report.findings[0]
+        assert top.id == "proxy.auth_required"
+        return [top.title, top.hypothesis, *top.actions]
+
+    given = auth("http://bot:***@127.0.0.1:3128")
+    assert given[0] == "The proxy rejected the credentials of `bot`"
+    assert "rejected the credentials given for user `bot`" in given[1]
+    assert not [a for a in given if "Give credentials" in a]
+    none = auth("http://127.0.0.1:3128")
+    assert none[0] == "The proxy requires authentication"
+    assert any("Give credentials in the URL" in a for a in none)

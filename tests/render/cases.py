@@ -61,6 +61,7 @@ def restricted_location() -> ProbeReport:
 def silent_stream() -> ProbeReport:
     return make_report(
         symbols=("BTCUSDT", "LUNAUSDT"), fail=StageName.FIRST_MESSAGE, kind=ErrorKind.TIMEOUT,
+        command="binance-diag probe BTCUSDT LUNAUSDT",
         message="no aggTrade message for LUNAUSDT in 10.00 s; the link is alive "
                 "(LIST_SUBSCRIPTIONS answered ['btcusdt@aggTrade', 'lunausdt@aggTrade'])",
         extra={"missing": ["LUNAUSDT"], "link_alive": True},

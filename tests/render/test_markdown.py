@@ -41,7 +41,8 @@ def test_markdown_states_root_cause_with_id_and_blame() -> None:
     assert "**Status:** ❌ **FAILED at TLS handshake — timed out after 10.00 s**" in text
     assert "(finding `tls.handshake_timeout`, critical, blame: network)" in text
     assert "| *ServerHello expected by now* — TLS timeout fired |" in text
-    assert "1. Try port 443: `binance-diag probe BTCUSDT --endpoint spot-443`" in text
+    assert "1. Try port 443: `binance-diag probe BTCUSDT --tls-timeout 10 --endpoint spot-443`" \
+        in text  # the run's options kept
     assert text.rstrip().endswith("`binance-diag probe BTCUSDT --tls-timeout 10`")
 
 

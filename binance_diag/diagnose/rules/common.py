@@ -13,9 +13,6 @@ from ..describe import code, took
 from ..facts import Facts
 from ..rule import Action, Condition, Subject
 
-PROBE = "binance-diag probe {symbols}"
-"""The command line of a follow-up probe, as a template."""
-
 
 def extra(subject: Subject, key: str) -> Any:
     if subject is None or subject.error is None:
@@ -104,15 +101,15 @@ def with_path(*builders: Callable[[Facts, Subject], Sequence[str]]) -> Callable[
     return evidence
 
 
-TRY_443 = Action(f"Try port 443: `{PROBE} --endpoint spot-443`", on_spot_port,
+TRY_443 = Action("Try port 443: `{again:--endpoint spot-443}`", on_spot_port,
                  note="when probing port 9443")
 TRY_DATA_STREAM = Action(
-    f"Try the market-data-only host: `{PROBE} --endpoint data-stream`",
+    "Try the market-data-only host: `{again:--endpoint data-stream}`",
     both(binance, not_endpoint("data-stream", "usdm", "coinm")),
     note="for Binance spot hosts",
 )
 USE_PROXY = Action("If this network requires a proxy, probe through it: "
-                   f"`{PROBE} --proxy http://proxy.example:3128`")
+                   "`{again:--proxy http://proxy.example:3128}`")
 ATTACH = Action("Attach this report to the incident: `{attach}`")
 
 

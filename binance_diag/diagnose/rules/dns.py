@@ -10,12 +10,12 @@ from ...timing import format_ms
 from ..describe import code, codes
 from ..facts import Facts, address_kind, is_public_address
 from ..rule import Action, Rule, Scope, Subject
-from .common import ATTACH, PROBE, binance, detail, not_binance
+from .common import ATTACH, binance, detail, not_binance
 
 CRITICAL, WARNING = Severity.CRITICAL, Severity.WARNING
 DNS = StageName.DNS
 
-OTHER_RESOLVER = Action(f"Ask a public resolver instead: `{PROBE} --resolver 1.1.1.1`")
+OTHER_RESOLVER = Action("Ask a public resolver instead: `{again:--resolver 1.1.1.1}`")
 DIG = Action("Compare answers: `dig +short {host}` and `dig +short {host} @1.1.1.1`")
 RESOLV_CONF = Action("Check the system resolver: `cat /etc/resolv.conf` "
                      "(or `resolvectl status` with systemd-resolved)")
@@ -336,7 +336,7 @@ OBSERVATIONS = (
                    "renumbers, they break.",
         stage=DNS, when=hosts_override, evidence=dns_evidence, values=dns_values,
         actions=(Action("Remove the pin unless you need it: edit /etc/hosts"),
-                 Action(f"Probe the pinned address: `{PROBE} --resolve "
-                        "{host}:{port}:<pinned address>`")),
+                 Action("Probe the pinned address: "
+                        "`{again:--resolve {host}:{port}:PINNED_ADDRESS}`")),
     ),
 )

@@ -10,7 +10,7 @@ from ...timing import format_ms
 from ..describe import code
 from ..facts import Facts
 from ..rule import Action, Condition, Rule, Scope, Subject
-from .common import PROBE, TRY_DATA_STREAM, USE_PROXY, detail, extra, with_path
+from .common import TRY_DATA_STREAM, USE_PROXY, detail, extra, with_path
 
 CRITICAL, WARNING = Severity.CRITICAL, Severity.WARNING
 MESSAGE = StageName.FIRST_MESSAGE
@@ -20,7 +20,7 @@ CLOCK_SKEW_MS = 2000.0
 EXCHANGE_INFO = Action("Check the symbol is listed and trading: `curl -s "
                        "'https://api.binance.com/api/v3/exchangeInfo?symbol={symbol}'` "
                        "(\"status\": \"TRADING\")")
-LONGER_WAIT = Action(f"A quiet symbol may just need longer: `{PROBE} --message-timeout 60`")
+LONGER_WAIT = Action("A quiet symbol may just need longer: `{again:--message-timeout 60}`")
 
 
 def silence_lines(facts: Facts, subject: Subject) -> list[str]:
@@ -144,7 +144,7 @@ FAILURES = (
         when=futures_without_market, evidence=with_path(silence_lines), values=message_values,
         analysis="The upgrade succeeded, so the network path is fine; the stream path is not "
                  "the one the server publishes on.",
-        actions=(Action(f"Use the preset: `{PROBE} --endpoint usdm` "
+        actions=(Action("Use the preset: `{again:--endpoint usdm}` "
                         "(wss://fstream.binance.com/market)"),
                  Action("In your program, connect to "
                         "`wss://fstream.binance.com/market/ws/<symbol>@aggTrade`")),

@@ -14,7 +14,7 @@ from ...timing import format_ms
 from ..describe import LATE_MS, blockage_line, code, crossed_threshold, network_ms, seconds
 from ..facts import Facts
 from ..rule import Action, Rule, Scope, Subject
-from .common import ATTACH, PROBE, extra
+from .common import ATTACH, extra
 
 CRITICAL, WARNING, INFO = Severity.CRITICAL, Severity.WARNING, Severity.INFO
 CONNECTION_STAGES = (StageName.DNS, StageName.PROXY, StageName.TCP, StageName.TLS,
@@ -260,7 +260,7 @@ FOLLOWING = (
         meaning="A stage passed but took longer than its `--crit STAGE=MS` threshold.",
         hypothesis="{stage_label} is slower than the {limit} you set as critical.",
         when=over_crit, evidence=threshold_lines, values=threshold_values,
-        actions=(Action(f"Compare with another endpoint: `{PROBE} --endpoint data-stream`"),),
+        actions=(Action("Compare with another endpoint: `{again:--endpoint data-stream}`"),),
     ),
     Rule(
         "runtime.timeout_late", Scope.STAGE, WARNING, Blame.LOCAL,
@@ -292,7 +292,7 @@ FOLLOWING = (
                    "client with a tighter timeout fails here.",
         when=slow, evidence=slow_lines, values=slow_values,
         actions=(Action("Probe again to see if it repeats: `{again}`"),
-                 Action(f"Compare with another host: `{PROBE} --endpoint data-stream`")),
+                 Action("Compare with another host: `{again:--endpoint data-stream}`")),
     ),
     Rule(
         "threshold.warning", Scope.STAGE, WARNING, Blame.NETWORK,

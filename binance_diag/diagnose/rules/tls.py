@@ -11,7 +11,6 @@ from ..facts import Facts, get
 from ..rule import Action, Rule, Scope, Subject
 from .common import (
     ATTACH,
-    PROBE,
     TRY_443,
     TRY_DATA_STREAM,
     USE_PROXY,
@@ -243,7 +242,7 @@ FAILURES = (
         analysis="TLS answered with a certificate, so the path is open; but it is not "
                  "Binance's: issued by {issuer}.",
         actions=(Action("If the interception is your organisation's policy, trust its CA: "
-                        f"`{PROBE} --ca-bundle /path/to/corporate-ca.pem` (in Python, set "
+                        "`{again:--ca-bundle /path/to/corporate-ca.pem}` (in Python, set "
                         "`SSL_CERT_FILE`)", certifi_trust, note="without `--ca-bundle`"),
                  TRUST_MISSES,
                  Action("If it is not your organisation's policy, disable HTTPS scanning in "
@@ -262,7 +261,7 @@ FAILURES = (
         evidence=with_path(cert_lines), values=tls_values,
         analysis="TLS answered with a certificate, so the path is open; the chain is the "
                  "problem.",
-        actions=(Action(f"If the server uses a private CA: `{PROBE} --ca-bundle ca.pem`",
+        actions=(Action("If the server uses a private CA: `{again:--ca-bundle ca.pem}`",
                         certifi_trust, note="without `--ca-bundle`"),
                  TRUST_MISSES, S_CLIENT),
     ),

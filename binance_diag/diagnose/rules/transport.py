@@ -10,7 +10,6 @@ from ..describe import code
 from ..facts import Facts
 from ..rule import Action, Rule, Scope, Subject
 from .common import (
-    PROBE,
     TRY_443,
     TRY_DATA_STREAM,
     USE_PROXY,
@@ -106,8 +105,38 @@ def proxy_lines(facts: Facts, subject: Subject) -> list[str]:
     return lines
 
 
+def proxy_user(subject: Subject) -> str | None:
+    """The user name in the proxy URL the probe used (its password is masked), if any."""
+    from urllib.parse import urlsplit
+
+    url = str(extra(subject, "proxy") or detail(subject, "proxy") or "")
+    try:
+        return urlsplit(url).username
+    except ValueError:
+        return None
+
+
+def credentials_given(facts: Facts, subject: Subject) -> bool:
+    """the proxy URL has credentials"""
+    return proxy_user(subject) is not None
+
+
+def no_credentials(facts: Facts, subject: Subject) -> bool:
+    """the proxy URL has no credentials"""
+    return proxy_user(subject) is None
+
+
+def auth_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
+    user = proxy_user(subject)
+    if user is None:
+        return {"auth": "wants credentials, and none were given",
+                "auth_title": "The proxy requires authentication"}
+    return {"auth": f"rejected the credentials given for user `{user}`",
+            "auth_title": f"The proxy rejected the credentials of `{user}`"}
+
+
 CHECK_PROXY = Action("Check the proxy settings: `env | grep -i _proxy` and the `--proxy` URL")
-WITHOUT_PROXY = Action(f"Probe without the proxy: `{PROBE} --no-proxy`")
+WITHOUT_PROXY = Action("Probe without the proxy: `{again:--no-proxy}`")
 
 FAILURES = (
     # proxy: only when a proxy is in use
@@ -135,13 +164,18 @@ FAILURES = (
     ),
     Rule(
         "proxy.auth_required", Scope.FAILURE, CRITICAL, Blame.LOCAL,
-        title="The proxy requires authentication",
+        title="{auth_title}",
         meaning="The proxy answered 407 (HTTP) or refused the SOCKS5 credentials.",
-        hypothesis="The proxy wants credentials that were not given or are wrong.",
+        hypothesis="The proxy answered, and {auth}.",
         stage=PROXY, kinds=frozenset({ErrorKind.AUTH_REQUIRED}), evidence=proxy_lines,
-        analysis="The proxy answered, so it is reachable; it wants credentials.",
-        actions=(Action(f"Give credentials in the URL: "
-                        f"`{PROBE} --proxy http://user:password@proxy.example:3128`"),),
+        values=auth_values,
+        analysis="The proxy answered, so it is reachable; it {auth}.",
+        actions=(Action("Give credentials in the URL: "
+                        "`{again:--proxy http://user:password@proxy.example:3128}`",
+                        no_credentials, note="when the URL has none"),
+                 Action("Check the user name and password with whoever runs the proxy (a "
+                        "password with `@`, `:` or `/` must be percent-encoded in the URL)",
+                        credentials_given, note="when the URL has credentials")),
     ),
     Rule(
         "proxy.rejected", Scope.FAILURE, CRITICAL, Blame.POLICY,
@@ -207,7 +241,7 @@ FAILURES = (
         stage=TCP, kinds=frozenset({ErrorKind.UNREACHABLE}), when=no_attempt,
         evidence=with_path(message_line), values=tcp_values,
         analysis="No connection was attempted: the address family filter left nothing.",
-        actions=(Action(f"Probe without `-4` / `-6`: `{PROBE}`"),),
+        actions=(Action("Probe without `-4` / `-6`: `{again:!-4 !-6}`"),),
     ),
     Rule(
         "tcp.unreachable", Scope.FAILURE, CRITICAL, Blame.LOCAL,
@@ -220,7 +254,7 @@ FAILURES = (
         evidence=with_path(attempt_lines), values=tcp_values,
         analysis="The failure is local routing: the network beyond was never tried.",
         actions=(Action("Check routes: `ip route get {address}`"),
-                 Action(f"Force IPv4: `{PROBE} --resolve {{host}}:{{port}}:<IPv4 address>`")),
+                 Action("Force IPv4: `{again:-4}`")),
     ),
     Rule(
         "tcp.reset", Scope.FAILURE, CRITICAL, Blame.NETWORK,
@@ -262,8 +296,8 @@ OBSERVATIONS = (
                    "waits on a dead one up to its connect timeout before the next: slow or "
                    "failing connects, depending on the order DNS returns.",
         stage=TCP, when=address_failed, evidence=attempt_lines, values=address_values,
-        actions=(Action(f"Probe that address alone: `{PROBE} --resolve "
-                        "{host}:{port}:{failed_address}`"),
+        actions=(Action("Probe that address alone: "
+                        "`{again:--resolve {host}:{port}:{failed_address}}`"),
                  Action("Race the addresses in your program: `websockets.connect(url, "
                         "happy_eyeballs_delay=0.25)` (passed on to `loop.create_connection`)")),
     ),

@@ -10,7 +10,6 @@ from ..facts import Facts
 from ..rule import Action, Condition, Rule, Scope, Subject
 from .common import (
     ATTACH,
-    PROBE,
     TRY_DATA_STREAM,
     USE_PROXY,
     body_line,
@@ -106,7 +105,7 @@ FAILURES = (
         analysis="{worked} and Binance itself answered: the network path "
                  "is fine; the answer is a refusal based on location.",
         actions=(Action("Check Binance's terms for your country; Binance.US is a separate "
-                        f"service: `{PROBE} --endpoint us`"),
+                        "service: `{again:--endpoint us}`"),
                  Action("If this is a cloud server, use a region Binance serves"), ATTACH),
     ),
     Rule(
