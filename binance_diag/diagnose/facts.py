@@ -97,6 +97,8 @@ class Facts:
         trust = str(self.details(StageName.TLS).get("trust") or "")
         own_ca = bool(trust) and not trust.startswith("certifi")  # --ca-bundle FILE
         values = {"connect_to": hostport, "curl_options": "",
+                  "s_client_sni": "-noservername" if _is_ip(target.host)
+                  else f"-servername {target.host}",
                   "http_url": f"{'https' if target.secure else 'http'}://{hostport}{target.path}",
                   "s_client_options": f"-CAfile {shlex.quote(trust)} " if own_ca else ""}
         if own_ca:
@@ -290,3 +292,13 @@ def markdown_command(command: str, symbols: tuple[str, ...] = ()) -> str:
 
     words = _words(command) or ["binance-diag", "probe", *symbols]
     return shlex.join([*_without_output(words), "--format", "markdown", "--output", "report.md"])
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True

@@ -45,8 +45,11 @@ async def handshake_tls(
     assert connection is not None
     host = config.target.host
     trust = str(config.ca_bundle) if config.ca_bundle else f"certifi {certifi.__version__}"
-    common: dict[str, JSON] = {"sni": host, "alpn_offered": ["http/1.1"], "trust": trust}
-    tracer.event(f"TLS ClientHello sent (SNI {host})")
+    # An IP address is never sent as SNI (RFC 6066; Python's ssl leaves it out).
+    sni = None if _is_ip(host) else host
+    common: dict[str, JSON] = {"sni": sni, "alpn_offered": ["http/1.1"], "trust": trust}
+    tracer.event(f"TLS ClientHello sent (SNI {sni})" if sni else
+                 "TLS ClientHello sent (no SNI: the host is an IP address)")
     try:
         context = state.tls_context or make_context(config.ca_bundle)
         tls = await connection.handshake(context, host, deadline)
@@ -150,3 +153,13 @@ async def fetch_presented_certificate(
         return None
     finally:
         connection.close()
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True

@@ -108,6 +108,9 @@ CASES: dict[str, Callable[[], ProbeReport]] = {
     "tls.handshake_stalled": lambda: tls(K.TIMEOUT, 1448),
     "tls.handshake_timeout": lambda: tls(K.TIMEOUT, 0),
     "tls.reset_after_hello": lambda: tls(K.RESET, 0),
+    "tls.silent_without_sni": lambda: make_report(
+        endpoint="wss://127.0.0.1:9443", fail=TLS, kind=K.TIMEOUT, extra={"bytes_received": 0},
+        details={"sni": None, "bytes_received": 0}),
     "tls.reset": lambda: tls(K.RESET, 517),
     "tls.closed_after_hello": lambda: tls(K.EOF, 0),
     "tls.closed": lambda: tls(K.EOF, 1200),
@@ -320,3 +323,16 @@ def test_a_hostname_mismatch_title_names_the_certificate_names_not_its_dn() -> N
     with_sans = make_report(fail=TLS, kind=K.HOSTNAME_MISMATCH,
                             extra={"presented": {**presented, "sans": ["a.example", "b.example"]}})
     assert with_sans.findings[0].title.endswith("(a.example, b.example)")
+
+
+def test_without_sni_a_silent_handshake_is_not_blamed_on_sni_filtering() -> None:
+    report = make_report(endpoint="wss://127.0.0.1:9443", fail=TLS, kind=K.TIMEOUT,
+                         message="ClientHello sent; no ServerHello in 5.00 s",
+                         extra={"bytes_received": 0},
+                         details={"sni": None, "bytes_received": 0})
+    top = report.findings[0]
+    assert top.id == "tls.silent_without_sni"
+    assert "ClientHello sent without SNI: the host is an IP address" in top.evidence
+    text = " ".join([top.title, top.hypothesis, *top.actions])
+    assert "SNI filtering is ruled out" in text and "-noservername" in text
+    assert "-servername" not in text

@@ -281,3 +281,20 @@ def test_a_shutdown_notice_is_reported_with_the_close_that_follows(
                                          "event": "serverShutdown"}
     assert message.error.message.endswith("then closed with 1001 'server shutdown'")
     assert report.findings[0].id == "message.server_shutdown"
+
+
+def test_an_ip_endpoint_sends_no_sni_and_is_not_blamed_on_sni_filtering(
+        certs: CertificateAuthority) -> None:
+    from dataclasses import replace
+
+    from binance_diag.diagnose import diagnose_report
+
+    with start_fault("tls-hang", certs=certs) as scenario:
+        config = make_config(f"wss://127.0.0.1:{scenario.port}", ca_bundle=scenario.ca_bundle,
+                             timeouts=replace(FAST, tls=300 * MS))
+        report = diagnose_report(probe(config))
+    tls = report.stage(StageName.TLS)
+    assert tls is not None and tls.status is StageStatus.TIMEOUT
+    assert tls.details["sni"] is None
+    assert report.findings[0].id == "tls.silent_without_sni"
+    assert any("no SNI" in event.event for event in report.timeline)

@@ -27,7 +27,7 @@ TLS = StageName.TLS
 EXPIRY_WARNING_DAYS = 14
 
 S_CLIENT = Action("Reproduce by hand: `openssl s_client -connect {connect_to} "
-                  "-servername {host} {s_client_options}-alpn http/1.1 </dev/null`")
+                  "{s_client_sni} {s_client_options}-alpn http/1.1 </dev/null`")
 SNI_CHECK = Action("Check for SNI filtering: compare with another name on the same address, "
                    "`openssl s_client -connect {connect_to} -servername example.com "
                    "</dev/null`; a ServerHello there but not for {host} means SNI filtering")
@@ -46,6 +46,12 @@ def _common_name(cert: Mapping[str, Any]) -> str:
         if key.strip().upper() == "CN" and value:
             return value
     return subject
+
+
+def no_sni(facts: Facts, subject: Subject) -> bool:
+    """no SNI was sent (an IP address) and no server byte came back"""
+    return subject is not None and "sni" in subject.details and not subject.details["sni"] \
+        and not bytes_received(subject)
 
 
 def certifi_trust(facts: Facts, subject: Subject) -> bool:
@@ -86,8 +92,10 @@ def tls_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
 def hello_lines(facts: Facts, subject: Subject) -> list[str]:
     if subject is None:
         return []
-    sni = detail(subject, "sni") or facts.target.host
-    lines = [f"ClientHello sent with SNI {code(sni)}"]
+    sni = detail(subject, "sni") if subject is not None and "sni" in subject.details \
+        else facts.target.host
+    lines = [f"ClientHello sent with SNI {code(sni)}" if sni else
+             "ClientHello sent without SNI: the host is an IP address"]
     got = bytes_received(subject)
     if got is not None:
         lines.append(f"{got} bytes received from the server in {took(subject)}")
@@ -148,6 +156,21 @@ def expiring_lines(facts: Facts, subject: Subject) -> list[str]:
 
 
 FAILURES = (
+    Rule(
+        "tls.silent_without_sni", Scope.FAILURE, CRITICAL, Blame.NETWORK,
+        title="{hostport} accepts TCP but never answers TLS",
+        meaning="The host is an IP address, so no name (SNI) was sent: the silence or reset "
+                "is not name-based filtering, but a block on the address or a port that does "
+                "not speak TLS.",
+        hypothesis="No name was in the ClientHello (the host is an IP address), so SNI "
+                   "filtering is ruled out: a firewall drops TLS to this address, or the "
+                   "service on port {port} does not speak TLS.",
+        stage=TLS, kinds=frozenset({ErrorKind.TIMEOUT, ErrorKind.RESET}), when=no_sni,
+        evidence=with_path(hello_lines), values=tls_values,
+        analysis="TCP connected, then the ClientHello got nothing back; it carried no name, "
+                 "so the block is not by name.",
+        actions=(S_CLIENT, Action("Check the endpoint URL and port: `{url}`"), USE_PROXY),
+    ),
     Rule(
         "tls.handshake_stalled", Scope.FAILURE, CRITICAL, Blame.NETWORK,
         title="The TLS handshake with {hostport} stalled after {bytes} bytes",
