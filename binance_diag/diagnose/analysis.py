@@ -7,7 +7,7 @@ the timings measured the network or this process.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from ..model import LoopStats, ProbeReport, StageName, StageResult, StageStatus
 from ..timing import format_ms
@@ -51,7 +51,8 @@ def loop_caused_line(stage: StageResult) -> str:
             f"{budget}), so nothing could be sent, read or timed out meanwhile.")
 
 
-def analyse(report: ProbeReport, failure_line: str = "") -> tuple[str, ...]:
+def analyse(report: ProbeReport, failure_line: str = "",
+            observed: Sequence[str] = ()) -> tuple[str, ...]:
     lines: list[str] = []
     passed = [s for s in report.stages if s.status is StageStatus.OK]
     dns = report.stage(StageName.DNS)
@@ -62,6 +63,7 @@ def analyse(report: ProbeReport, failure_line: str = "") -> tuple[str, ...]:
         lines.append(_furthest(passed[-1], dns_tested))
     if failure_line:
         lines.append(failure_line)
+    lines.extend(observed)
     unreached = [STAGE_ACTIONS[s.name] for s in report.stages
                  if s.status is StageStatus.SKIPPED
                  and not not_applicable(s, report.target.secure)]

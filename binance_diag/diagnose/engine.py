@@ -92,8 +92,15 @@ def diagnose_report(report: ProbeReport) -> ProbeReport:
         values = Filled(facts.values(failure.subject))
         values.update(failure.rule.values(facts, failure.subject))
         analysis_line = fill(failure.rule.analysis, values)
+    # Observations with an analysis sentence (what --duration saw) join the analysis.
+    observed = []
+    for match in matches:
+        if match.rule.scope is not Scope.FAILURE and match.rule.analysis:
+            values = Filled(facts.values(match.subject))
+            values.update(match.rule.values(facts, match.subject))
+            observed.append(fill(match.rule.analysis, values))
     return dataclasses.replace(
         report,
         findings=tuple(m.finding for m in matches),
-        analysis=analyse(report, analysis_line),
+        analysis=analyse(report, analysis_line, observed),
     )

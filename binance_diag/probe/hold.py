@@ -14,7 +14,7 @@ import time
 from ..config import ProbeConfig
 from ..handshake import Closed, DataMessage, Ping
 from ..model import JSON
-from ..payload import Event, classify_message
+from ..payload import Event, Problem, classify_message
 from ..timing import Deadline
 from .base import ProbeState
 
@@ -31,6 +31,7 @@ async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float) -
     largest_gap = 0.0
     gaps: list[float] = []
     closed: dict[str, JSON] | None = None
+    shutdown = False  # Binance's serverShutdown notice came
     while not deadline.expired:
         event = exchange.next_event()
         if event is None:
@@ -62,6 +63,8 @@ async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float) -
                 last_event = now
             else:
                 other += 1
+                shutdown = shutdown or (isinstance(result, Problem)
+                                        and result.extra.get("event") == "serverShutdown")
     elapsed = deadline.elapsed_ms() / 1000
     largest_gap = max(largest_gap, time.perf_counter() - last_event)
     total = sum(counts.values())
@@ -80,4 +83,5 @@ async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float) -
         "pongs_sent": pongs,
         "ping_interval_s": round(sum(intervals) / len(intervals), 3) if intervals else None,
         "closed": closed,
+        "server_shutdown": shutdown,
     }

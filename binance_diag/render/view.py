@@ -82,8 +82,7 @@ def report_view(report: ProbeReport) -> ReportView:
         headline=headline,
         code=exit_code,
         working=tuple(_working(report)),
-        not_working=tuple(stage_line(s) for s in report.stages
-                          if not s.passed and not not_applicable(s, target.secure)),
+        not_working=tuple(_not_working(report)),
         loop=tuple(_loop(report)),
         timeline=tuple(timeline_rows(report)),
         analysis=report.analysis,
@@ -107,6 +106,18 @@ def _headline(report: ProbeReport, exit_code: ExitCode) -> tuple[str, str]:
     if exit_code is ExitCode.WARNING:
         return "⚠️", f"DEGRADED — {top.title if top else 'event loop blocked'}"
     return "✅", f"HEALTHY — every stage passed in {format_ms(total_ms(report))}"
+
+
+def _not_working(report: ProbeReport) -> list[str]:
+    """The stages that did not pass, then what `--duration` saw go wrong afterwards."""
+    lines = [stage_line(s) for s in report.stages
+             if not s.passed and not not_applicable(s, report.target.secure)]
+    lines += [f"Holding the stream: {f.title}" for f in report.findings
+              if f.id in HOLD_PROBLEMS]
+    return lines
+
+
+HOLD_PROBLEMS = ("hold.closed", "hold.stalled")
 
 
 def _working(report: ProbeReport) -> list[str]:

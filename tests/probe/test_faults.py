@@ -226,6 +226,8 @@ def test_a_stall_while_holding_is_diagnosed(certs: CertificateAuthority) -> None
     with start_fault("stall-after", certs=certs, options=options) as scenario:
         report = diagnose_report(probe(replace(config_for(scenario), hold=5600 * MS)))
     assert "hold.stalled" in [finding.id for finding in report.findings]
+    assert any(line.startswith("Held open, the stream then went silent for")
+               for line in report.analysis)
 
 
 def test_a_close_while_holding_is_diagnosed(certs: CertificateAuthority) -> None:
@@ -242,7 +244,15 @@ def test_a_close_while_holding_is_diagnosed(certs: CertificateAuthority) -> None
     hold = message.details["hold"]
     assert hold["messages"] == 2 and hold["other_messages"] == 1  # the serverShutdown event
     assert hold["closed"] == {"code": 1001, "reason": "server shutdown"}
-    assert report.findings[0].id == "hold.closed"
+    assert hold["server_shutdown"] is True
+    top = report.findings[0]
+    assert top.id == "hold.closed"
+    assert "after Binance's `serverShutdown` notice" in top.hypothesis
+    assert any(line.startswith("Held open, the stream was then closed after")
+               for line in report.analysis)
+    from binance_diag.render.view import report_view
+
+    assert report_view(report).not_working == (f"Holding the stream: {top.title}",)
 
 
 def test_a_message_after_the_deadline_is_a_timeout(certs: CertificateAuthority) -> None:

@@ -286,9 +286,15 @@ def hold_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
     closed = hold.get("closed") or {}
     return {
         "held": f"{hold.get('duration_s', 0):g} s",
+        "held_for": format_ms((hold.get("duration_s") or 0.0) * 1000),
         "gap": format_ms(hold.get("largest_gap_ms") or 0.0),
         "code": str(closed.get("code")),
         "close_reason": str(closed.get("reason") or "none"),
+        "close_cause": "after Binance's `serverShutdown` notice: the server went away for "
+                       "maintenance, not the path; a new connection lands elsewhere"
+        if hold.get("server_shutdown") else
+        "without a shutdown notice: a proxy or NAT that drops long-lived connections, a "
+        "missed pong, or the server going away",
     }
 
 
@@ -308,13 +314,14 @@ def hold_lines(facts: Facts, subject: Subject) -> list[str]:
 OBSERVATIONS = (
     Rule(
         "hold.closed", Scope.STAGE, WARNING, Blame.REMOTE,
-        title="The stream was closed after a while (code {code})",
+        title="The stream was closed after {held_for} held open (code {code})",
         meaning="With `--duration`, the server (or the path) ended the stream while it was "
                 "held open: the connection works, but does not last.",
-        hypothesis="The first event came, then the stream ended ({close_reason}): a proxy "
-                   "or NAT that drops long-lived connections, a missed pong, or the server "
-                   "going away.",
+        hypothesis="The first event came, then the stream ended ({close_reason}) "
+                   "{close_cause}.",
         stage=MESSAGE, when=hold_closed, evidence=hold_lines, values=hold_values,
+        analysis="Held open, the stream was then closed after {held_for} (code {code}): the "
+                 "path works; the connection did not last.",
         actions=(Action("Reconnect on close in your program, with backoff"),
                  Action("Answer pings promptly: Binance pings every 20 s and drops a "
                         "connection whose pong is a minute late")),
@@ -328,6 +335,8 @@ OBSERVATIONS = (
                    "per second, without a close: the path stalled or the server stopped "
                    "sending. A client without a read timeout waits forever here.",
         stage=MESSAGE, when=hold_stalled, evidence=hold_lines, values=hold_values,
+        analysis="Held open, the stream then went silent for {gap} without closing: the path "
+                 "carried events, then stalled.",
         actions=(Action("In your program, treat a silence longer than a few seconds as a dead "
                         "connection: `async with asyncio.timeout(10): await ws.recv()`, then "
                         "reconnect"), TRY_DATA_STREAM),
