@@ -63,6 +63,7 @@ TERMINATED = 143
 def _terminate(signum: int, frame: object) -> None:
     """SIGTERM (a CI job cancelled, `timeout`, `kill`) unwinds like Ctrl-C, so that `demo`
     and `simulate` remove their certificate directories and close their servers."""
+    print("binance-diag: terminated", file=sys.stderr, flush=True)
     raise SystemExit(TERMINATED)
 
 

@@ -382,19 +382,19 @@ def _parse_port(text: str, what: str) -> int:
     return int(text)
 
 
-def parse_nameserver(text: str) -> Nameserver:
+def parse_nameserver(text: str, flag: str = "--resolver") -> Nameserver:
     """`IP`, `IP:PORT`, `[IPv6]:PORT` or a bare IPv6 address."""
     text = text.strip()
     if text.startswith("["):
         host, sep, rest = text[1:].partition("]")
         if not sep or (rest and not rest.startswith(":")):
-            raise ConfigError(f"invalid --resolver {text!r}: expected IP[:PORT]")
-        port = _parse_port(rest[1:], "--resolver") if rest else 53
-        return Nameserver(_parse_ip(host, "--resolver"), port)
+            raise ConfigError(f"invalid {flag} {text!r}: expected IP[:PORT]")
+        port = _parse_port(rest[1:], flag) if rest else 53
+        return Nameserver(_parse_ip(host, flag), port)
     if text.count(":") == 1:
         host, _, port_text = text.partition(":")
-        return Nameserver(_parse_ip(host, "--resolver"), _parse_port(port_text, "--resolver"))
-    return Nameserver(_parse_ip(text, "--resolver"))
+        return Nameserver(_parse_ip(host, flag), _parse_port(port_text, flag))
+    return Nameserver(_parse_ip(text, flag))
 
 
 def parse_resolve(entries: Iterable[str]) -> dict[tuple[str, int], tuple[str, ...]]:

@@ -293,3 +293,10 @@ def test_ca_bundle_through_a_symlink(tmp_path: Path) -> None:
     link = tmp_path / "link.pem"
     link.symlink_to(real)
     assert parse_ca_bundle(str(link)) == link
+
+
+def test_a_bad_comparison_resolver_is_named_by_its_own_option() -> None:
+    from binance_diag.config import parse_nameserver
+
+    with pytest.raises(ConfigError, match="invalid --compare-resolvers 'x'"):
+        parse_nameserver("x", "--compare-resolvers")

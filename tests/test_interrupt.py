@@ -84,5 +84,6 @@ def test_sigterm_unwinds_the_demo_and_removes_its_certificates(tmp_path: object)
         if process.poll() is None:
             process.kill()
     assert process.returncode == 143
+    assert err.rstrip().endswith("binance-diag: terminated")
     assert "Traceback" not in err
     assert not list(temp.glob("bdiag-*")), "SIGTERM must not leave the CA behind"

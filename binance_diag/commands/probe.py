@@ -139,7 +139,8 @@ def probe(
             upgrade=upgrade_timeout, message=message_timeout,
         ),
         nameservers=tuple(parse_nameserver(r) for r in resolver or ()),
-        compare_resolvers=tuple(parse_nameserver(r) for r in compare_resolvers or ()),
+        compare_resolvers=tuple(parse_nameserver(r, "--compare-resolvers")
+                                for r in compare_resolvers or ()),
         resolve=parse_resolve(resolve or ()),
         ca_bundle=parse_ca_bundle(ca_bundle),
         families=parse_families(ipv4, ipv6),

@@ -63,6 +63,7 @@ class Facts:
             "symbols": " ".join(target.symbols),
             "symbol": target.symbols[0],
             "streams": ", ".join(f"{s.lower()}@{target.stream}" for s in target.symbols),
+            "deliver": "delivers" if len(target.symbols) == 1 else "deliver",
             "stream": target.stream,
             "url": target.url,
             "host": target.host,

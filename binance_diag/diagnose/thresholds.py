@@ -42,7 +42,8 @@ def parse_limits(entries: Iterable[str], flag: str) -> dict[StageName, float]:
             raise ConfigError(f"invalid {flag} {entry!r}: {ms_text!r} is not a number of "
                               "milliseconds") from None
         if not math.isfinite(ms) or ms <= 0:
-            raise ConfigError(f"invalid {flag} {entry!r}: milliseconds must be above 0")
+            raise ConfigError(f"invalid {flag} {entry!r}: milliseconds must be a finite "
+                              "number above 0")
         limits[stage] = ms
     return limits
 

@@ -49,7 +49,8 @@ def summary(report: ProbeReport, code: ExitCode) -> str:
     if code is not ExitCode.OK and top is not None:
         return f"{plain(top.title)}{tag}"
     streams = ", ".join(f"{s.lower()}@{report.target.stream}" for s in report.target.symbols)
-    return f"{streams} delivers data; every stage passed in {format_ms(total_ms(report))}"
+    verb = "delivers" if len(report.target.symbols) == 1 else "deliver"
+    return f"{streams} {verb} data; every stage passed in {format_ms(total_ms(report))}"
 
 
 def render_nagios(report: ProbeReport) -> str:

@@ -30,3 +30,12 @@ def test_bad_thresholds_are_config_errors(warn: list[str], crit: list[str],
                                           message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
         parse_thresholds(warn, crit)
+
+
+def test_a_tiny_threshold_is_not_printed_as_zero() -> None:
+    from binance_diag.model import Thresholds
+    from tests.reports import make_report
+
+    report = make_report(thresholds=Thresholds(warn={StageName.TLS: 0.001}))
+    titles = [f.title for f in report.findings if f.id == "threshold.warning"]
+    assert titles and titles[0].endswith("over the warning threshold 0.001 ms")

@@ -58,3 +58,8 @@ def test_perfdata_numbers_are_plain_decimals() -> None:
     assert "'tcp'=123456.7ms;" in perf
     assert f";0;{int(hour * 1000)}" in perf
     assert "e+" not in perf and "e-" not in perf
+
+
+def test_several_streams_deliver() -> None:
+    line = render_nagios(make_report(symbols=("BTCUSDT", "ETHUSDT")))
+    assert line.startswith("BINANCE-DIAG OK: btcusdt@aggTrade, ethusdt@aggTrade deliver data;")

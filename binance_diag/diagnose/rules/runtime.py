@@ -165,7 +165,9 @@ def over_warn(facts: Facts, subject: Subject) -> bool:
 def threshold_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
     crossed = _crossed(facts, subject)
     limit = crossed[1] if crossed is not None else 0.0
-    return {"limit": format_ms(limit), "limit_ms": f"{limit:g}"}
+    # A sub-0.1 ms limit would print as 0.0 ms: show the number as it was given.
+    text = format_ms(limit) if limit >= 0.1 else f"{limit:g} ms"
+    return {"limit": text, "limit_ms": f"{limit:g}"}
 
 
 def threshold_lines(facts: Facts, subject: Subject) -> list[str]:
@@ -307,7 +309,7 @@ FOLLOWING = (
 HEALTHY = (
     Rule(
         "probe.healthy", Scope.REPORT, INFO, Blame.LOCAL,
-        title="Every stage passed: {streams} delivers data to this machine",
+        title="Every stage passed: {streams} {deliver} data to this machine",
         meaning="Every stage passed: the network path to the stream works.",
         hypothesis="{worked} from this machine. If your program still gets nothing, look at the "
                    "program: its event loop, its URL, its timeouts.",
