@@ -421,6 +421,26 @@ def resolve_warnings(resolve: Mapping[tuple[str, int], tuple[str, ...]],
             "ignored, as curl does" for host, port in resolve if (host, port) not in wanted]
 
 
+def remote_dns_warnings(configs: Iterable[ProbeConfig]) -> list[str]:
+    """`--resolve` and `--resolver` pins that a proxy which resolves names itself (HTTP
+    CONNECT, socks5h) makes moot: the user must not believe the pinned address was probed."""
+    warnings = []
+    for config in configs:
+        proxy = config.proxy.proxy if config.proxy else None
+        if proxy is None or not proxy.remote_dns:
+            continue
+        target = config.target
+        pinned = [f"--resolve {target.host}:{target.port}"] if \
+            (target.host, target.port) in config.resolve else []
+        pinned += ["--resolver"] if config.nameservers else []
+        if pinned:
+            verb = "have" if len(pinned) > 1 else "has"
+            warnings.append(f"{' and '.join(pinned)} {verb} no effect through the "
+                            f"{proxy.scheme} proxy: it resolves {target.host} itself "
+                            "(--no-proxy to connect directly, or socks5:// to resolve here)")
+    return warnings
+
+
 def parse_families(ipv4: bool, ipv6: bool) -> tuple[int, ...]:
     if ipv4 and ipv6:
         raise ConfigError("-4 and -6 exclude each other; give neither to try both families")

@@ -300,3 +300,22 @@ def test_a_bad_comparison_resolver_is_named_by_its_own_option() -> None:
 
     with pytest.raises(ConfigError, match="invalid --compare-resolvers 'x'"):
         parse_nameserver("x", "--compare-resolvers")
+
+
+def test_pins_that_a_resolving_proxy_makes_moot_are_warned_about() -> None:
+    from binance_diag.config import remote_dns_warnings
+    from tests.probe.helpers import make_config
+
+    pin = ["stream.binance.com:9443:127.0.0.1"]
+    url = "wss://stream.binance.com:9443"
+    http = make_config(url, resolve=pin, proxy="http://127.0.0.1:3128")
+    assert remote_dns_warnings([http]) == [
+        "--resolve stream.binance.com:9443 has no effect through the http proxy: it resolves "
+        "stream.binance.com itself (--no-proxy to connect directly, or socks5:// to resolve "
+        "here)"]
+    both = make_config(url, resolve=pin, resolvers=["127.0.0.1:5353"],
+                       proxy="socks5h://127.0.0.1:1080")
+    assert remote_dns_warnings([both])[0].startswith(
+        "--resolve stream.binance.com:9443 and --resolver have no effect through the socks5h")
+    local = make_config(url, resolve=pin, proxy="socks5://127.0.0.1:1080")
+    assert remote_dns_warnings([local, make_config(url, resolve=pin)]) == []

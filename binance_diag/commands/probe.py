@@ -123,6 +123,7 @@ def probe(
         parse_nameserver,
         parse_resolve,
         parse_timeout,
+        remote_dns_warnings,
         resolve_warnings,
     )
     from ..diagnose.thresholds import parse_thresholds
@@ -150,6 +151,8 @@ def probe(
         t.host, t.port, t.secure, os.environ, proxy, no_proxy)) for t in targets]
     thresholds = parse_thresholds(warn or (), crit or ())
     for warning in resolve_warnings(config.resolve, targets):
+        print(f"binance-diag: warning: {warning}", file=sys.stderr)
+    for warning in remote_dns_warnings(configs):
         print(f"binance-diag: warning: {warning}", file=sys.stderr)
     if len(configs) > 1:
         from ..run.matrix import run_matrix_command

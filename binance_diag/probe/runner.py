@@ -116,7 +116,9 @@ async def run_probe(
     try:
         for name, function in plan:
             timeout = timeouts.for_stage(name)
-            reason = "an earlier stage failed" if blocked else not_applicable(name, config)
+            # A stage that never applies says so even after a failure (stable perfdata).
+            reason = not_applicable(name, config) or ("an earlier stage failed" if blocked
+                                                      else None)
             if reason:
                 results.append(StageResult(name, StageStatus.SKIPPED, timeout,
                                            details={"reason": reason}))

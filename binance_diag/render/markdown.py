@@ -36,6 +36,7 @@ def render_markdown(report: ProbeReport) -> str:
         "### ❌ What's Not Working",
         *_items(view.not_working, "nothing"),
         "",
+        *(["### ➖ Not used here", *_items(view.not_used, ""), ""] if view.not_used else []),
         "### Event loop",
         *_items(view.loop, "not measured"),
         "",

@@ -114,6 +114,12 @@ def _also(findings: tuple[Finding, ...]) -> Table:
     return grid
 
 
+def _not_used(view: ReportView) -> list[RenderableType]:
+    if not view.not_used:
+        return []
+    return [Text("➖ Not used here", style="bold"), _bullets(view.not_used)]
+
+
 def report_renderables(report: ProbeReport) -> list[RenderableType]:
     view = report_view(report)
     return [
@@ -123,6 +129,7 @@ def report_renderables(report: ProbeReport) -> list[RenderableType]:
         _bullets(view.working, empty="nothing"),
         Text("❌ What's Not Working", style="bold red"),
         _bullets(view.not_working, empty="nothing"),
+        *_not_used(view),
         Text("Event loop", style="bold"),
         _bullets(view.loop),
         _section("Timeline (UTC)"),

@@ -50,6 +50,8 @@ class ReportView:
     code: ExitCode
     working: tuple[str, ...]
     not_working: tuple[str, ...]
+    not_used: tuple[str, ...]
+    """Stages that do not apply here (DNS behind an HTTP proxy, TLS on ws://)."""
     loop: tuple[str, ...]
     timeline: tuple[TimelineRow, ...]
     analysis: tuple[str, ...]
@@ -83,6 +85,8 @@ def report_view(report: ProbeReport) -> ReportView:
         code=exit_code,
         working=tuple(_working(report)),
         not_working=tuple(_not_working(report)),
+        not_used=tuple(stage_line(s, target.secure) for s in report.stages
+                       if not_applicable(s, target.secure)),
         loop=tuple(_loop(report)),
         timeline=tuple(timeline_rows(report)),
         analysis=report.analysis,
@@ -121,13 +125,8 @@ HOLD_PROBLEMS = ("hold.closed", "hold.stalled")
 
 
 def _working(report: ProbeReport) -> list[str]:
-    lines = []
-    for stage in report.stages:
-        if stage.passed:
-            lines.append(stage_line(stage) + _over_threshold(report, stage))
-        elif not_applicable(stage, report.target.secure):
-            lines.append(stage_line(stage, report.target.secure))
-    return lines
+    return [stage_line(stage) + _over_threshold(report, stage) for stage in report.stages
+            if stage.passed]
 
 
 def _over_threshold(report: ProbeReport, stage: StageResult) -> str:

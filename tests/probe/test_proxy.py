@@ -72,3 +72,18 @@ def test_proxy_down_is_refused() -> None:
         report = probe(make_config(f"wss://{HOST}:9443",
                                    proxy=f"http://127.0.0.1:{closed.port}"))
     assert failure(report) == ("proxy", "refused")
+
+
+def test_stages_the_proxy_replaces_stay_not_applicable_when_it_fails() -> None:
+    from binance_diag.render.nagios import render_nagios
+
+    with RefusingPort() as closed:
+        report = probe(make_config("wss://stream.binance.com:9443",
+                                   proxy=f"http://127.0.0.1:{closed.port}"))
+    assert failure(report) == ("proxy", "refused")
+    for name in (StageName.DNS, StageName.TCP):
+        skipped = report.stage(name)
+        assert skipped is not None and skipped.status is StageStatus.SKIPPED
+        assert str(skipped.details["reason"]).startswith("not applicable")
+    perfdata = render_nagios(report).split(" | ", 1)[1]
+    assert "'tcp'" not in perfdata and "'dns'" not in perfdata
