@@ -59,7 +59,10 @@ def parse_python_command(argv: Sequence[str]) -> PythonCommand:
             return _script(argv, index)
         for position, letter in enumerate(arg[1:], start=1):
             if letter in _BLINDING:
-                raise ConfigError(f"{_BLINDING[letter]}: loopwatch cannot attach; drop {arg}")
+                flag = f"-{letter}"
+                where = "" if arg == flag else f" (from {arg})"
+                raise ConfigError(f"{_BLINDING[letter]}: loopwatch cannot attach; drop "
+                                  f"{flag}{where}")
             if letter in _WITH_VALUE:
                 value = arg[position + 1 :]
                 if not value and index + 1 < len(argv):

@@ -123,7 +123,8 @@ def _loops_line(report: LoopwatchReport) -> str:
     if report.heartbeats is None:
         return text + ": no lag figures (they are sent at exit, and none came)"
     return (f"{text}: max lag {format_ms(report.max_lag_ms or 0.0)}, "
-            f"p99 {format_ms(report.p99_lag_ms or 0.0)}, {report.heartbeats} heartbeats")
+            f"p99 {format_ms(report.p99_lag_ms or 0.0)}, {report.heartbeats} "
+            f"heartbeat{'' if report.heartbeats == 1 else 's'}")
 
 
 def render_text(report: LoopwatchReport) -> str:

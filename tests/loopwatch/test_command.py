@@ -40,6 +40,7 @@ def test_python_commands_are_accepted_and_what_they_run_is_named(
         (["./bot.py"], "'./bot.py' is not a Python interpreter"),
         (["python", "-I", "bot.py"], "-I (isolated mode)"),
         (["python", "-uE", "bot.py"], "-E ignores PYTHONPATH"),
+        (["python", "-Ic", "print(1)"], "cannot attach; drop -I (from -Ic)"),
         (["python", "-S", "-m", "bot"], "-S skips the site module"),
         (["python", "-m"], "python -m needs a module name"),
     ],
