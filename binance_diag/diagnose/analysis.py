@@ -11,7 +11,15 @@ from collections.abc import Mapping, Sequence
 
 from ..model import LoopStats, ProbeReport, StageName, StageResult, StageStatus
 from ..timing import format_ms
-from .describe import LATE_MS, STAGE_ACTIONS, code, not_applicable, seconds, took
+from .describe import (
+    LATE_MS,
+    STAGE_ACTIONS,
+    code,
+    not_applicable,
+    seconds,
+    stage_time,
+    took,
+)
 
 RULED_OUT = {
     StageName.DNS: "name resolution is ruled out",
@@ -89,7 +97,7 @@ def _furthest(stage: StageResult, dns_tested: bool = True) -> str:
     elif stage.name is StageName.PROXY:
         fact = f"The proxy opened a tunnel in {took(stage)}"
     elif stage.name is StageName.TCP:
-        fact = f"TCP connected to {code(d.get('connected_to', '?'))} in {took(stage)}"
+        fact = f"TCP connected to {code(d.get('connected_to', '?'))} in {stage_time(stage)}"
     elif stage.name is StageName.TLS:
         cert = d.get("certificate")
         issuer = f" with a certificate issued by {code(cert.get('issuer'))}" \
@@ -98,7 +106,7 @@ def _furthest(stage: StageResult, dns_tested: bool = True) -> str:
     elif stage.name is StageName.WS_UPGRADE:
         fact = f"The upgrade was answered with HTTP {d.get('status')} in {took(stage)}"
     else:
-        fact = f"The first event arrived {took(stage)} after the upgrade"
+        fact = f"The first event arrived {stage_time(stage)} after the upgrade"
     ruled_out = RULED_OUT[stage.name].format(dns="DNS, " if dns_tested else "")
     if stage.name is StageName.PROXY and dns_tested:
         ruled_out = "DNS and the proxy are ruled out"

@@ -84,6 +84,23 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def stage_time(stage: StageResult) -> str:
+    """The time a passed stage is known by, the same in every section: the connect of the
+    address that won for TCP, the latest first event since the 101 for the first message,
+    else the stage's duration."""
+    d = stage.details
+    if stage.name is StageName.TCP and isinstance(d.get("connect_ms"), int | float):
+        return format_ms(d["connect_ms"])
+    streams = d.get("streams")
+    if stage.name is StageName.FIRST_MESSAGE and isinstance(streams, Mapping):
+        latencies = [info.get("latency_ms") for info in streams.values()
+                     if isinstance(info, Mapping)]
+        known = [ms for ms in latencies if isinstance(ms, int | float)]
+        if known:
+            return format_ms(max(known))
+    return took(stage)
+
+
 def passed_summary(stage: StageResult) -> str:
     """What a passed stage established, with its measurements: one line."""
     d = stage.details
@@ -99,9 +116,7 @@ def passed_summary(stage: StageResult) -> str:
         attempts = d.get("attempts") or []
         others = [a for a in attempts if isinstance(a, Mapping) and a.get("result") != "ok"]
         after = f"; {len(others)} other address(es) did not connect" if others else ""
-        connect = d.get("connect_ms")
-        connect_time = format_ms(connect) if isinstance(connect, int | float) else time
-        return f"connected to {code(d.get('connected_to', '?'))} in {connect_time}{after}"
+        return f"connected to {code(d.get('connected_to', '?'))} in {stage_time(stage)}{after}"
     if stage.name is StageName.TLS:
         text = f"{d.get('version', 'TLS')} ({d.get('cipher', '?')}) in {time}"
         cert = d.get("certificate")

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..dnscheck import address_class
 from ..model import JSON, ProbeReport, StageName, StageResult, StageStatus
-from .describe import code, seconds, took
+from .describe import code, seconds, stage_time, took
 
 BINANCE_DOMAINS = ("binance.com", "binance.vision", "binance.us", "binancefuture.com")
 SPOT_PORT = 9443
@@ -179,7 +179,7 @@ def _short(stage: StageResult) -> str:
             return f"the hosts file gave {addresses} (as getaddrinfo would; DNS not used)"
         return f"DNS gave {addresses} in {time}"
     if stage.name is StageName.TCP:
-        return f"TCP connected to {code(d.get('connected_to', '?'))} in {time}"
+        return f"TCP connected to {code(d.get('connected_to', '?'))} in {stage_time(stage)}"
     if stage.name is StageName.TLS:
         return f"TLS {d.get('version', '')} established in {time}".replace("  ", " ")
     if stage.name is StageName.WS_UPGRADE:

@@ -136,3 +136,21 @@ def test_a_407_with_credentials_says_they_were_rejected() -> None:
     none = auth("http://127.0.0.1:3128")
     assert none[0] == "The proxy requires authentication"
     assert any("Give credentials in the URL" in a for a in none)
+
+
+def test_one_time_per_stage_in_every_section() -> None:
+    from binance_diag.render.view import report_view
+
+    report = make_report(fail=StageName.TLS, overrides={TCP: {"connect_ms": 12.5}})
+    view = report_view(report)
+    assert any("in 12.5 ms" in line for line in view.working if line.startswith("TCP"))
+    assert any(line.startswith("TCP connected to") and "in 12.5 ms" in line
+               for line in report.analysis)
+
+
+def test_a_healthy_pinned_run_shows_no_dns_time() -> None:
+    pinned = {DNS: {"source": "--resolve", "addresses": ["127.0.0.1"]}}
+    healthy = make_report(overrides=pinned).findings[0]
+    assert healthy.id == "probe.healthy"
+    assert not [line for line in healthy.evidence if line.startswith("DNS")]
+    assert [line for line in healthy.evidence if line.startswith("TCP")]

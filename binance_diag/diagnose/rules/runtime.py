@@ -11,7 +11,15 @@ from collections.abc import Mapping
 
 from ...model import Blame, Blockage, ErrorKind, Severity, StageName, StageStatus
 from ...timing import format_ms
-from ..describe import LATE_MS, blockage_line, code, crossed_threshold, network_ms, seconds
+from ..describe import (
+    LATE_MS,
+    blockage_line,
+    code,
+    crossed_threshold,
+    network_ms,
+    seconds,
+    stage_time,
+)
 from ..facts import Facts
 from ..rule import Action, Rule, Scope, Subject
 from .common import ATTACH, extra
@@ -188,8 +196,10 @@ def no_failure(facts: Facts, subject: Subject) -> bool:
 
 
 def healthy_lines(facts: Facts, subject: Subject) -> list[str]:
-    return [f"{s.name.label} {format_ms(s.duration_ms)}" for s in facts.report.stages
-            if s.status is StageStatus.OK and s.duration_ms is not None]
+    """Each passed stage's time, as the status lines give it (no DNS time without a query)."""
+    return [f"{s.name.label} {stage_time(s)}" for s in facts.report.stages
+            if s.status is StageStatus.OK and s.duration_ms is not None
+            and not (s.name is StageName.DNS and s.details.get("source") != "dns")]
 
 
 PRECEDING = (
