@@ -74,6 +74,10 @@ def simulate(
     if list_faults:
         from ..simulate.catalogue import catalogue_lines
 
+        if fault is not None:
+            import sys
+
+            print("binance-diag: note: --fault is ignored with --list", file=sys.stderr)
         print("\n".join(catalogue_lines()))
         return
     from ..config import ConfigError

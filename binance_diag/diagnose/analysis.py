@@ -27,8 +27,8 @@ RULED_OUT = {
     StageName.TCP: "{dns}routing and a plain port block are ruled out",
     StageName.TLS: "{dns}routing, port blocks, SNI filtering and TLS interception are "
                    "ruled out",
-    StageName.WS_UPGRADE: "the network path works up to HTTP, and no location, WAF or "
-                          "rate-limit policy refused the connection",
+    StageName.WS_UPGRADE: "the network path works up to HTTP, and the upgrade itself was "
+                          "not refused (no location, WAF or rate-limit answer)",
     StageName.FIRST_MESSAGE: "the stream works end to end from this machine",
 }
 

@@ -25,6 +25,7 @@ from typing import TextIO
 from ..config import ConfigError, Timeouts, parse_timeout
 from ..exitcodes import ExitCode
 from ..model import ProbeReport
+from ..outfile import check_output
 from ..simulate.catalogue import lookup_fault
 from ..simulate.certs import CertificateAuthority
 from ..simulate.faults import FAULTS, Fault
@@ -87,6 +88,7 @@ def run_demo(fault_name: str, output_format: str, output: Path | None,
     stderr = stderr or sys.stderr
     fault = lookup_fault(fault_name)
     timeouts = demo_timeouts(timeout)
+    check_output(output)  # before the simulator starts and its banner claims a probe
     with start_fault(fault.name, options=demo_options(fault, timeouts)) as scenario:
         config = probe_config(scenario, timeouts, DEMO_SYMBOLS)
         print(f"binance-diag demo: {fault.name} - {fault.description}; simulated on "

@@ -98,6 +98,8 @@ def test_all_reports_a_mismatch_and_exits_2() -> None:
         (["--fault", "healthy", "--timeout", "nan"], "--timeout must be"),
         (["--fault", "", "--timeout", TIMEOUT], "--fault is empty"),
         (["--fault", " ", "--timeout", TIMEOUT], "--fault is empty"),
+        # Checked before the simulator starts: no banner claims a probe that never runs.
+        (["--output", "/", "--timeout", TIMEOUT], "--output '/': a directory"),
     ],
 )
 def test_bad_input_exits_3_with_one_line(
