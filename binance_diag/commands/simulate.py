@@ -66,6 +66,11 @@ def simulate(
     hostname: Annotated[
         str, typer.Option(help="Host name in the URL and in TLS (SNI).", metavar="NAME")
     ] = "stream.binance.com",
+    path_prefix: Annotated[
+        str, typer.Option("--path-prefix", help="Serve streams under this path, e.g. /market "
+                          "(USD-M futures since 2026-04, with futures payloads).",
+                          metavar="PATH")
+    ] = "",
     allow_external: Annotated[
         bool, typer.Option("--allow-external", help="Allow a non-loopback --host.")
     ] = False,
@@ -91,7 +96,7 @@ def simulate(
         fault=fault, host=host, port=port, symbols=split_symbols(symbols), delay_ms=delay,
         after=after, ping_interval=ping_interval, trickle_interval=trickle_interval,
         tls=not no_tls, dns=dns, cert=cert, key=key, allow_external=allow_external,
-        hostname=hostname,
+        hostname=hostname, path_prefix=path_prefix,
     )
     raise typer.Exit(serve(request))
 

@@ -8,6 +8,7 @@ request, so a bot author sees what their client did. SIGINT or SIGTERM stops it 
 from __future__ import annotations
 
 import ipaddress
+import re
 import shlex
 import signal
 import sys
@@ -70,6 +71,8 @@ class SimulateRequest:
     key: Path | None = None
     allow_external: bool = False
     hostname: str = DEFAULT_HOSTNAME
+    path_prefix: str = ""
+    """Serve streams under this path, e.g. `/market` as USD-M futures does since 2026-04."""
 
 
 def split_symbols(values: list[str] | None) -> tuple[str, ...]:
@@ -134,6 +137,13 @@ def server_options(request: SimulateRequest, fault: Fault) -> ServerOptions:
                           pong_timeout=ping_interval * PONG_TIMEOUT_RATIO)
     if request.symbols:
         options = replace(options, known_symbols=frozenset(request.symbols))
+    if request.path_prefix:
+        prefix = "/" + request.path_prefix.strip("/")
+        if not re.fullmatch(r"(/[A-Za-z0-9._-]+)+", prefix):
+            raise ConfigError(f"--path-prefix {request.path_prefix!r}: expected a path "
+                              "such as /market")
+        # USD-M serves its market streams under /market, with futures payloads.
+        options = replace(options, path_prefix=prefix, futures=prefix == "/market")
     return options
 
 

@@ -325,3 +325,24 @@ def _ipv6_loopback() -> bool:
         return False
     return True
 
+
+
+@pytest.mark.timeout(30)
+def test_usdm_market_path_can_be_simulated() -> None:
+    with simulator("--fault", "healthy", "--hostname", "fstream.binance.com",
+                   "--path-prefix", "market") as sim:
+        assert any(word.endswith("/market") for word in sim.probe_line)
+        result = sim.run_probe("--format", "json")
+    assert result.returncode in (0, 1), result.stderr  # 1: the loopback answer is a warning
+    stages = stages_of(report_of(result))
+    assert stages["first_message"]["status"] == "ok"
+    assert stages["ws_upgrade"]["details"]["path"].startswith("/market/ws/")
+
+
+def test_a_bad_path_prefix_is_refused() -> None:
+    from binance_diag.config import ConfigError
+    from binance_diag.simulate.faults import FAULTS
+    from binance_diag.simulate.serve import SimulateRequest, server_options
+
+    with pytest.raises(ConfigError, match="--path-prefix '/a b': expected a path"):
+        server_options(SimulateRequest(fault="healthy", path_prefix="/a b"), FAULTS["healthy"])
