@@ -82,3 +82,24 @@ def test_dash_4_and_dash_6_together_are_refused() -> None:
     assert result.returncode == 3
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
+
+
+def test_the_advice_checks_the_family_and_address_that_failed(
+        v6_only: tuple[Scenario, str]) -> None:
+    _, report = _probe(v6_only)
+    (fallback,) = [f for f in report["findings"] if f["id"] == "tcp.family_fallback"]
+    assert fallback["title"].startswith("IPv4 to stream.binance.com fails")
+    assert any("`ip -4 route get 127.0.0.1` / `ping -4 127.0.0.1`" in a
+               for a in fallback["actions"])
+
+
+def test_a_family_filter_that_leaves_nothing_is_not_blamed_on_dns(
+        v6_only: tuple[Scenario, str]) -> None:
+    scenario, _ = v6_only
+    assert scenario.ca_bundle is not None
+    result = run_cli("probe", "BTCUSDT", "--endpoint", f"wss://{HOST}:{scenario.port}/ws",
+                     "--resolve", f"{HOST}:{scenario.port}:::1", "--ca-bundle",
+                     str(scenario.ca_bundle), "--no-proxy", "-4", "--format", "json")
+    top = report_of(result)["findings"][0]
+    assert top["id"] == "tcp.family_unavailable"
+    assert top["title"] == f"{HOST} has no address of the family asked for"

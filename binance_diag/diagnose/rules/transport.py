@@ -68,7 +68,11 @@ def fallback_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
     ok = sorted({str(a.get("family")) for a in attempts if a.get("result") == "ok"})
     failed = sorted({str(a.get("family")) for a in attempts if a.get("result") != "ok"} -
                     set(ok))
-    return {"failed_family": ", ".join(failed), "ok_family": ", ".join(ok)}
+    address = next((str(a.get("address")) for a in attempts
+                    if str(a.get("family")) in failed), "")
+    flag = "-6" if failed == ["IPv6"] else "-4"
+    return {"failed_family": ", ".join(failed), "ok_family": ", ".join(ok),
+            "check_family": f"`ip {flag} route get {address}` / `ping {flag} {address}`"}
 
 
 def _failed_beside_working(subject: Subject) -> list[Mapping[str, object]]:
@@ -234,8 +238,9 @@ FAILURES = (
     ),
     Rule(
         "tcp.family_unavailable", Scope.FAILURE, CRITICAL, Blame.LOCAL,
-        title="DNS gave {host} no address of the family asked for",
-        meaning="`-4` / `-6` excluded every address DNS returned: nothing was tried.",
+        title="{host} has no address of the family asked for",
+        meaning="`-4` / `-6` excluded every address found (by DNS, `--resolve` or the hosts "
+                "file): nothing was tried.",
         hypothesis="The probe was limited to one address family, and {host} has no address "
                    "of it here: {message}.",
         stage=TCP, kinds=frozenset({ErrorKind.UNREACHABLE}), when=no_attempt,
@@ -280,7 +285,7 @@ OBSERVATIONS = (
                    "{failed_family} first lose time on every connect, or fail if they do not "
                    "fall back.",
         stage=TCP, when=family_fallback, evidence=attempt_lines, values=fallback_values,
-        actions=(Action("Check {failed_family} connectivity: `ip -6 route` / `ping -6 {host}`"),
+        actions=(Action("Check {failed_family} connectivity: {check_family}"),
                  Action("Pin the working family in your program (e.g. `family=socket.AF_INET` "
                         "in `websockets.connect`)")),
     ),
