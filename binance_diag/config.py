@@ -421,6 +421,17 @@ def resolve_warnings(resolve: Mapping[tuple[str, int], tuple[str, ...]],
             "ignored, as curl does" for host, port in resolve if (host, port) not in wanted]
 
 
+MAX_REQUEST_LINE = 8192
+"""Request lines longer than this are commonly refused (nginx's and websockets' 8 KiB)."""
+
+
+def url_warnings(targets: Iterable[Target]) -> list[str]:
+    """A combined-stream URL too long for common servers: a 414 would look like a refusal."""
+    return [f"the stream URL is {len(t.path)} bytes: servers commonly refuse request lines "
+            f"over {MAX_REQUEST_LINE // 1024} KiB (HTTP 414); for this many streams, connect "
+            "to /ws and SUBSCRIBE instead" for t in targets if len(t.path) > MAX_REQUEST_LINE]
+
+
 def remote_dns_warnings(configs: Iterable[ProbeConfig]) -> list[str]:
     """`--resolve` and `--resolver` pins that a proxy which resolves names itself (HTTP
     CONNECT, socks5h) makes moot: the user must not believe the pinned address was probed."""

@@ -319,3 +319,13 @@ def test_pins_that_a_resolving_proxy_makes_moot_are_warned_about() -> None:
         "--resolve stream.binance.com:9443 and --resolver have no effect through the socks5h")
     local = make_config(url, resolve=pin, proxy="socks5://127.0.0.1:1080")
     assert remote_dns_warnings([local, make_config(url, resolve=pin)]) == []
+
+
+def test_a_combined_url_too_long_for_common_servers_is_warned_about() -> None:
+    from binance_diag.config import build_target, url_warnings
+
+    many = build_target([f"S{n:04d}USDT" for n in range(1024)], "aggTrade", "spot")
+    (warning,) = url_warnings([many])
+    assert warning.startswith(f"the stream URL is {len(many.path)} bytes")
+    assert "HTTP 414" in warning
+    assert url_warnings([build_target(["BTCUSDT", "ETHUSDT"], "aggTrade", "spot")]) == []

@@ -125,6 +125,7 @@ def probe(
         parse_timeout,
         remote_dns_warnings,
         resolve_warnings,
+        url_warnings,
     )
     from ..diagnose.thresholds import parse_thresholds
     from ..proxies import select_proxy
@@ -152,7 +153,7 @@ def probe(
     thresholds = parse_thresholds(warn or (), crit or ())
     for warning in resolve_warnings(config.resolve, targets):
         print(f"binance-diag: warning: {warning}", file=sys.stderr)
-    for warning in remote_dns_warnings(configs):
+    for warning in [*remote_dns_warnings(configs), *url_warnings(targets[:1])]:
         print(f"binance-diag: warning: {warning}", file=sys.stderr)
     if len(configs) > 1:
         from ..run.matrix import run_matrix_command
