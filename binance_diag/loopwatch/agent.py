@@ -190,6 +190,11 @@ def start(config: Mapping[str, Any]) -> Agent:
     """Called by the bootstrap `sitecustomize` with the settings the parent sent."""
     fd = int(config["fd"])
     os.set_inheritable(fd, False)  # the program's own subprocesses must not keep it open
+    code = config.get("code")
+    if isinstance(code, str):  # `python -c`: its frames say <string>; give them their lines
+        import linecache
+
+        linecache.cache["<string>"] = (len(code), None, code.splitlines(True), "<string>")
     agent = Agent(Channel(fd), float(config["threshold"]), float(config["interval"]))
     agent.install()
     return agent

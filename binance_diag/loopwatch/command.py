@@ -33,6 +33,8 @@ class PythonCommand:
     argv: tuple[str, ...]
     runs: str
     """`script bot.py`, `module bot`, `code (-c)`, `stdin` or `interactive`."""
+    code: str | None = None
+    """The program text of `-c`: the agent shows its lines (and traps) in stacks."""
 
 
 def parse_python_command(argv: Sequence[str]) -> PythonCommand:
@@ -68,7 +70,7 @@ def parse_python_command(argv: Sequence[str]) -> PythonCommand:
                 if not value and index + 1 < len(argv):
                     value = argv[index + 1]
                 if letter == "c":
-                    return PythonCommand(tuple(argv), "code (-c)")
+                    return PythonCommand(tuple(argv), "code (-c)", code=value)
                 if letter == "m":
                     if not value:
                         raise ConfigError(f"python -m needs a module name: {USAGE}")

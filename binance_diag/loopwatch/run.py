@@ -75,7 +75,8 @@ def check_request(request: LoopwatchRequest) -> PythonCommand:
 
 
 def child_environment(
-    base: Mapping[str, str], fd: int, threshold: float, interval: float
+    base: Mapping[str, str], fd: int, threshold: float, interval: float,
+    code: str | None = None,
 ) -> dict[str, str]:
     """The program's environment: ours, with the bootstrap first on PYTHONPATH."""
     env = dict(base)
@@ -83,7 +84,7 @@ def child_environment(
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(BOOT_DIR), original) if p)
     env[ENV_VAR] = json.dumps({
         "fd": fd, "threshold": threshold, "interval": interval,
-        "root": str(PACKAGE_ROOT), "pythonpath": original,
+        "root": str(PACKAGE_ROOT), "pythonpath": original, "code": code,
     })
     return env
 
@@ -107,7 +108,7 @@ def run_loopwatch(request: LoopwatchRequest, stderr: TextIO = sys.stderr) -> int
             child = subprocess.Popen(
                 command.argv, pass_fds=(write_fd,), process_group=None if at_terminal else 0,
                 env=child_environment(os.environ, write_fd, request.threshold,
-                                      request.interval),
+                                      request.interval, command.code),
             )
         except OSError as exc:
             os.close(read_fd)

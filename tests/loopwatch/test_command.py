@@ -59,3 +59,10 @@ def test_interpreters_are_recognised_by_name(name: str) -> None:
 @pytest.mark.parametrize("name", ["uv", "poetry", "bash", "pythonista", "ipython", "bot.py"])
 def test_other_programs_are_not_interpreters(name: str) -> None:
     assert not is_python_interpreter(name)
+
+
+def test_the_code_of_dash_c_is_found_in_every_spelling() -> None:
+    assert parse_python_command(["python", "-c", "print(1)"]).code == "print(1)"
+    assert parse_python_command(["python", "-uc", "print(2)"]).code == "print(2)"
+    assert parse_python_command(["python", "-cprint(3)"]).code == "print(3)"
+    assert parse_python_command(["python", "bot.py"]).code is None

@@ -395,3 +395,15 @@ def test_a_report_that_cannot_be_written_is_refused_before_the_program_runs(
     assert run.stderr.startswith("binance-diag: error: --report ") and \
         run.stderr.count("\n") == 1, run.stderr
     assert not marker.exists(), "the program must not run"
+
+
+def test_python_dash_c_programs_get_their_code_lines_and_traps() -> None:
+    code = ("import asyncio, time\n"
+            "async def main():\n"
+            "    time.sleep(0.3)\n"
+            "asyncio.run(main())\n")
+    run = loopwatch("--", sys.executable, "-c", code)
+    assert run.code == 0, run.stderr
+    [live] = run.live_lines
+    assert "<string>:3 in main: time.sleep(0.3) [time.sleep() in a coroutine]" in live
+
