@@ -481,18 +481,19 @@ def parse_ca_bundle(path: str | None) -> Path | None:
         raise _too_big(path)
     if b"-----BEGIN CERTIFICATE-----" not in data:
         raise ConfigError(f"--ca-bundle {path} holds no PEM certificate")
-    _check_bundle_loads(path, data)
+    _check_bundle_loads(path)
     return bundle
 
 
-def _check_bundle_loads(path: str, data: bytes) -> None:
+def _check_bundle_loads(path: str) -> None:
     """OpenSSL must accept the certificates: a corrupt bundle is the user's input to fix,
     not a TLS failure to blame on the server."""
     import ssl
 
     try:
-        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(
-            cadata=data.decode("ascii", errors="replace"))
+        # By path, as the tls stage loads it: comments in UTF-8 (Mozilla-derived bundles
+        # name issuers in them) are fine there; `cadata` would want pure ASCII.
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=path)
     except ssl.SSLError as exc:
         detail = str(exc).split(" (_ssl.c")[0].removeprefix("[X509] ")
         raise ConfigError(f"cannot load --ca-bundle {path}: OpenSSL rejects its certificates "

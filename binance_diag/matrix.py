@@ -211,10 +211,11 @@ def values_disjoint(prop: Property, one: Sequence[MatrixRow], other: Sequence[Ma
 
 
 def _groups(rows: Sequence[MatrixRow]) -> list[list[MatrixRow]]:
-    """Failing rows grouped by (stage, error kind), in order of first appearance."""
-    groups: dict[tuple[StageName, ErrorKind] | None, list[MatrixRow]] = {}
-    for row in rows:
-        groups.setdefault(row.failure, []).append(row)
+    """Failing rows grouped by (stage, error kind, HTTP status or close code), in order of
+    first appearance."""
+    groups: dict[tuple[tuple[StageName, ErrorKind] | None, str | None], list[MatrixRow]] = {}
+    for row in rows:  # a 451 and a 403 are different answers, not one group
+        groups.setdefault((row.failure, _detail([row])), []).append(row)
     return list(groups.values())
 
 
@@ -248,7 +249,8 @@ def judge(rows: Sequence[MatrixRow]) -> Verdict:
     if not working:
         stage, kind = failing[0].failure or (StageName.DNS, ErrorKind.INTERNAL)
         if len(groups) == 1 and len(failing) > 1:
-            text = (f"every endpoint fails at {stage.value} ({kind.value}): "
+            text = (f"every endpoint fails at {stage.value} "
+                    f"({_detail(failing) or kind.value}): "
                     "the problem is not the endpoint")
         else:
             text = "no endpoint works: " + "; ".join(explain(g, working) for g in groups)

@@ -329,3 +329,9 @@ def test_a_combined_url_too_long_for_common_servers_is_warned_about() -> None:
     assert warning.startswith(f"the stream URL is {len(many.path)} bytes")
     assert "HTTP 414" in warning
     assert url_warnings([build_target(["BTCUSDT", "ETHUSDT"], "aggTrade", "spot")]) == []
+
+
+def test_a_bundle_with_utf8_comments_loads(tmp_path: Path) -> None:
+    bundle = tmp_path / "distro.pem"
+    bundle.write_bytes("# Issuer: CN=Főtanúsítvány\n".encode() + PEM.encode())
+    assert parse_ca_bundle(str(bundle)) == bundle

@@ -225,3 +225,17 @@ def test_a_pinned_address_is_not_shown_as_a_dns_time() -> None:
     dns = [c for c in matrix.rows[0].cells if c.stage is StageName.DNS][0]
     assert dns.text == "pinned" and dns.duration_ms is None
     assert [c for c in matrix.rows[1].cells if c.stage is StageName.DNS][0].duration_ms
+
+
+def test_different_refusals_are_not_one_group() -> None:
+    refusals = [make_report(endpoint="spot", fail=UPGRADE, kind=ErrorKind.HTTP_STATUS,
+                            extra={"status": 451}),
+                make_report(endpoint="spot-443", fail=UPGRADE, kind=ErrorKind.HTTP_STATUS,
+                            extra={"status": 403})]
+    text = build_matrix(refusals).verdict.text
+    assert "HTTP 451" in text and "HTTP 403" in text
+    assert "the problem is not the endpoint" not in text
+    same = [make_report(endpoint=e, fail=UPGRADE, kind=ErrorKind.HTTP_STATUS,
+                        extra={"status": 451}) for e in ("spot", "spot-443")]
+    assert build_matrix(same).verdict.text == (
+        "every endpoint fails at ws_upgrade (HTTP 451): the problem is not the endpoint")

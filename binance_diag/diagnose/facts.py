@@ -6,6 +6,7 @@ whether the host is Binance's, the addresses tried) and the template values ever
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -68,7 +69,7 @@ class Facts:
             "url": target.url,
             "host": target.host,
             "port": str(target.port),
-            "hostport": f"{target.host}:{target.port}",
+            "hostport": f"{_bracketed(target.host)}:{target.port}",
             "endpoint": target.endpoint,
             "path": target.path,
             # "Probe again": the command as the user ran it, options and all, when known.
@@ -94,9 +95,9 @@ class Facts:
         import shlex
 
         target, dns = self.target, self.details(StageName.DNS)
-        hostport = f"{target.host}:{target.port}"
+        hostport = f"{_bracketed(target.host)}:{target.port}"
         trust = str(self.details(StageName.TLS).get("trust") or "")
-        own_ca = bool(trust) and not trust.startswith("certifi")  # --ca-bundle FILE
+        own_ca = bool(trust) and not is_certifi(trust)  # --ca-bundle FILE
         values = {"connect_to": hostport, "curl_options": "",
                   "s_client_sni": "-noservername" if _is_ip(target.host)
                   else f"-servername {target.host}",
@@ -264,7 +265,8 @@ def _rerun(command: str, symbols: tuple[str, ...], changes: Sequence[str] = ()) 
             skip = name in VALUED_OPTIONS and "=" not in word
         else:
             kept.append(word)
-    return shlex.join([*kept, *add])
+    # The recorded command masks passwords: say what to put back, not `***`.
+    return shlex.join([word.replace(":***@", ":PASSWORD@") for word in [*kept, *add]])
 
 
 class Rerun(str):
@@ -292,7 +294,18 @@ def markdown_command(command: str, symbols: tuple[str, ...] = ()) -> str:
     import shlex
 
     words = _words(command) or ["binance-diag", "probe", *symbols]
-    return shlex.join([*_without_output(words), "--format", "markdown", "--output", "report.md"])
+    words = [word.replace(":***@", ":PASSWORD@") for word in _without_output(words)]
+    return shlex.join([*words, "--format", "markdown", "--output", "report.md"])
+
+
+def _bracketed(host: str) -> str:
+    """An IPv6 literal as URLs and `host:port` need it: `[::1]`."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def is_certifi(trust: str) -> bool:
+    """The tls stage's `trust` says `certifi <version>` for the built-in store."""
+    return re.fullmatch(r"certifi \S+", trust) is not None
 
 
 def _is_ip(host: str) -> bool:

@@ -113,7 +113,11 @@ class Placeholders(dict[str, str]):
 
 class _Slot(str):
     def __format__(self, spec: str) -> str:
-        return str.__str__(self) + (f" {spec}" if spec else "")
+        words = spec.split()
+        dropped = [word[1:] for word in words if word.startswith("!")]
+        added = " ".join(word for word in words if not word.startswith("!"))
+        text = str.__str__(self) + (f" {added}" if added else "")
+        return text + (f" (without {' / '.join(dropped)})" if dropped else "")
 
 
 def fill(template: str, values: Mapping[str, str]) -> str:

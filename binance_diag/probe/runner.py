@@ -147,8 +147,10 @@ def build_report(progress: ProbeProgress, tracer: Tracer, loop: LoopStats,
     results = [*progress.results, *extra_results]
     done = {r.name for r in results}
     timeouts = progress.config.timeouts
+    config = progress.config
     results += [StageResult(name, StageStatus.SKIPPED, timeouts.for_stage(name),
-                            details={"reason": "an earlier stage failed"})
+                            details={"reason": not_applicable(name, config)
+                                     or "an earlier stage failed"})
                 for name in progress.plan if name not in done]
     stages = mark_blocked_time(tuple(results), loop)
     return ProbeReport(
@@ -220,7 +222,7 @@ async def _run_stage(
         progress.current_started_at = started_at  # as the stage's own clock
     outcome = await supervise(function(config, state, tracer, deadline), deadline)
     duration_ms = round(deadline.elapsed_ms(), 3)
-    outcome = past_deadline(outcome, duration_ms, timeout)
+    outcome = past_deadline(outcome, essential_ms(name, outcome, duration_ms), timeout)
     result = StageResult(
         name=name,
         status=outcome.status,
@@ -239,6 +241,22 @@ async def supervise(stage: Awaitable[StageOutcome], deadline: Deadline) -> Stage
     outcome = await run_supervised(stage, deadline.remaining() + SUPERVISION_MARGIN,
                                    grace=CANCEL_GRACE)
     return stage_outcome(outcome, deadline.budget)
+
+
+def essential_ms(name: StageName, outcome: StageOutcome, duration_ms: float) -> float:
+    """When the stage had its answer. DNS and TCP may go on waiting for evidence up to the
+    deadline (comparison resolvers, slower addresses) after the answer that counts; without
+    a query (`--resolve`, the hosts file) the address was there at once."""
+    details = outcome.details
+    if name is StageName.DNS:
+        if details.get("source") != "dns":
+            return 0.0
+        lookup = details.get("lookup_ms")
+        return float(lookup) if isinstance(lookup, int | float) else duration_ms
+    connect = details.get("connect_ms")
+    if name is StageName.TCP and isinstance(connect, int | float):
+        return float(connect)
+    return duration_ms
 
 
 def past_deadline(outcome: StageOutcome, duration_ms: float, budget_s: float) -> StageOutcome:

@@ -20,3 +20,9 @@ def test_catalog_lists_every_rule_with_placeholders() -> None:
     for rule in RULES:
         assert f"## `{rule.id}`" in text
     assert "<symbols>" in text and "{" not in text.replace("{{", "")
+
+
+def test_dropped_options_read_as_words_in_the_docs() -> None:
+    text = render_catalog()
+    assert "!-4" not in text
+    assert "`binance-diag probe <symbols> <options> (without -4 / -6)`" in text

@@ -154,3 +154,27 @@ def test_a_healthy_pinned_run_shows_no_dns_time() -> None:
     assert healthy.id == "probe.healthy"
     assert not [line for line in healthy.evidence if line.startswith("DNS")]
     assert [line for line in healthy.evidence if line.startswith("TCP")]
+
+
+def test_ipv6_literals_are_bracketed_in_commands_and_titles() -> None:
+    report = make_report(endpoint="wss://[::1]:9443", fail=StageName.TLS, kind=ErrorKind.TIMEOUT,
+                         extra={"bytes_received": 0}, details={"sni": None, "bytes_received": 0})
+    top = report.findings[0]
+    assert top.title.startswith("[::1]:9443 ")
+    assert any("-connect [::1]:9443 -noservername" in a for a in top.actions)
+
+
+def test_rerun_commands_ask_for_the_masked_password() -> None:
+    from binance_diag.diagnose.facts import Rerun, markdown_command
+
+    command = "binance-diag probe BTCUSDT --proxy 'http://bot:***@127.0.0.1:3128'"
+    again = Rerun(command, ("BTCUSDT",))
+    assert "http://bot:PASSWORD@127.0.0.1:3128" in f"{again:--message-timeout 60}"
+    assert "PASSWORD@" in markdown_command(command) and "***" not in markdown_command(command)
+
+
+def test_only_certifi_itself_counts_as_certifi() -> None:
+    from binance_diag.diagnose.facts import is_certifi
+
+    assert is_certifi("certifi 2026.10.19")
+    assert not is_certifi("certifi-corp.pem") and not is_certifi("/etc/certifi/ca.pem")

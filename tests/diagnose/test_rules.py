@@ -108,6 +108,8 @@ CASES: dict[str, Callable[[], ProbeReport]] = {
     "tls.handshake_stalled": lambda: tls(K.TIMEOUT, 1448),
     "tls.handshake_timeout": lambda: tls(K.TIMEOUT, 0),
     "tls.reset_after_hello": lambda: tls(K.RESET, 0),
+    "stage.completed_late": lambda: make_report(
+        fail=TLS, kind=K.TIMEOUT, extra={"completed_late_ms": 1.5}),
     "tls.silent_without_sni": lambda: make_report(
         endpoint="wss://127.0.0.1:9443", fail=TLS, kind=K.TIMEOUT, extra={"bytes_received": 0},
         details={"sni": None, "bytes_received": 0}),
@@ -336,3 +338,15 @@ def test_without_sni_a_silent_handshake_is_not_blamed_on_sni_filtering() -> None
     text = " ".join([top.title, top.hypothesis, *top.actions])
     assert "SNI filtering is ruled out" in text and "-noservername" in text
     assert "-servername" not in text
+
+
+def test_a_late_answer_is_not_blamed_on_silence() -> None:
+    report = make_report(fail=TLS, kind=K.TIMEOUT, message="timed out after 5.00 s: it "
+                         "completed only 1.5 ms past its deadline",
+                         extra={"completed_late_ms": 1.5}, command="binance-diag probe BTCUSDT")
+    top = report.findings[0]
+    assert top.id == "stage.completed_late"
+    assert top.title == "TLS answered only after its 5.00 s deadline"
+    assert "Probe again with a longer budget: `binance-diag probe BTCUSDT --tls-timeout 10`" \
+        in top.actions
+    assert "tls.handshake_timeout" not in [f.id for f in report.findings]

@@ -258,6 +258,7 @@ def test_a_close_while_holding_is_diagnosed(certs: CertificateAuthority) -> None
 def test_a_message_after_the_deadline_is_a_timeout(certs: CertificateAuthority) -> None:
     from dataclasses import replace
 
+    from binance_diag.diagnose import diagnose_report
     from binance_diag.simulate.server import ServerOptions
 
     # Budgets around the 200 ms delay: whichever side of the edge each run lands on, a
@@ -268,10 +269,14 @@ def test_a_message_after_the_deadline_is_a_timeout(certs: CertificateAuthority) 
         for budget in (delay - 5 * MS, delay - 1 * MS, delay, delay + 1 * MS):
             config = replace(config_for(scenario),
                              timeouts=replace(FAST, first_message=budget))
-            message = probe(config).stage(StageName.FIRST_MESSAGE)
+            report = diagnose_report(probe(config))
+            message = report.stage(StageName.FIRST_MESSAGE)
             assert message is not None and message.duration_ms is not None
             if message.duration_ms > budget * 1000:
                 assert message.status is StageStatus.TIMEOUT, (budget, message)
+            if message.error is not None and "completed_late_ms" in message.error.extra:
+                # The answer came: not blamed on silence.
+                assert report.findings[0].id == "stage.completed_late"
         # Far enough from the edge, it passes.
         config = replace(config_for(scenario), timeouts=replace(FAST, first_message=delay * 3))
         message = probe(config).stage(StageName.FIRST_MESSAGE)

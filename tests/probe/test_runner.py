@@ -20,3 +20,32 @@ def test_a_pass_on_time_and_a_failure_are_left_alone() -> None:
     assert past_deadline(on_time, duration_ms=1.0, budget_s=0.001) is on_time
     refused = StageOutcome(StageStatus.FAILED, StageError(ErrorKind.REFUSED, "refused"))
     assert past_deadline(refused, duration_ms=9.0, budget_s=0.001) is refused
+
+
+def test_the_answer_that_counts_decides_lateness_not_the_waits_after_it() -> None:
+    from binance_diag.model import StageName
+    from binance_diag.probe.runner import essential_ms
+
+    pinned = passed(source="--resolve", addresses=["127.0.0.1"])
+    assert essential_ms(StageName.DNS, pinned, duration_ms=250.0) == 0.0
+    compared = passed(source="dns", lookup_ms=3.0)  # then waited for comparison resolvers
+    assert essential_ms(StageName.DNS, compared, duration_ms=999.0) == 3.0
+    settled = passed(connect_ms=0.4)  # then waited on a slower address
+    assert essential_ms(StageName.TCP, settled, duration_ms=999.0) == 0.4
+    assert essential_ms(StageName.TLS, passed(), duration_ms=12.0) == 12.0
+
+
+def test_a_report_built_for_a_stuck_run_keeps_stages_a_proxy_replaces_not_applicable() -> None:
+    from binance_diag.model import LoopStats, StageName
+    from binance_diag.probe.base import Tracer
+    from binance_diag.probe.runner import ProbeProgress, build_report
+    from tests.probe.helpers import make_config
+
+    config = make_config("wss://stream.binance.com:9443", proxy="http://127.0.0.1:3128")
+    progress = ProbeProgress(config, "binance-diag probe BTCUSDT")
+    progress.plan = (StageName.DNS, StageName.PROXY, StageName.TCP, StageName.TLS)
+    report = build_report(progress, Tracer(), LoopStats())  # the proxy stage never returned
+    reasons = {s.name: str(s.details["reason"]) for s in report.stages}
+    assert reasons[StageName.TCP].startswith("not applicable")
+    assert reasons[StageName.DNS].startswith("not applicable")
+    assert reasons[StageName.TLS] == "an earlier stage failed"

@@ -6,6 +6,7 @@ budgets, and `report.thresholds` (`--warn` / `--crit`).
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Mapping
 
@@ -202,7 +203,41 @@ def healthy_lines(facts: Facts, subject: Subject) -> list[str]:
             and not (s.name is StageName.DNS and s.details.get("source") != "dns")]
 
 
+_TIMEOUT_FLAGS = {
+    StageName.DNS: "--dns-timeout", StageName.PROXY: "--connect-timeout",
+    StageName.TCP: "--connect-timeout", StageName.TLS: "--tls-timeout",
+    StageName.WS_UPGRADE: "--upgrade-timeout", StageName.FIRST_MESSAGE: "--message-timeout",
+}
+
+
+def completed_late(facts: Facts, subject: Subject) -> bool:
+    """the stage had its answer, but only after its deadline"""
+    return isinstance(extra(subject, "completed_late_ms"), int | float)
+
+
+def late_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
+    late = extra(subject, "completed_late_ms")
+    budget = subject.timeout_s if subject is not None else 1.0
+    name = subject.name if subject is not None else StageName.TCP
+    return {"late": format_ms(float(late or 0.0)), "timeout_flag": _TIMEOUT_FLAGS[name],
+            "longer": f"{max(1.0, math.ceil(budget * 2)):g}"}
+
+
 PRECEDING = (
+    Rule(
+        "stage.completed_late", Scope.FAILURE, CRITICAL, Blame.NETWORK,
+        title="{stage_label} answered only after its {timeout} deadline",
+        meaning="The stage did get its answer, but after its deadline: a client with this "
+                "timeout gives up just before the answer arrives.",
+        hypothesis="{stage_label} completed {late} past its {timeout} budget: nothing is "
+                   "blocked or filtered, the budget is tighter than this path (or this "
+                   "process, if the event loop was busy) needs.",
+        kinds=frozenset({ErrorKind.TIMEOUT}), when=completed_late,
+        evidence=timing_lines, values=late_values,
+        analysis="The answer came {late} late: the path works, slower than the budget.",
+        actions=(Action("Probe again with a longer budget: `{again:{timeout_flag} {longer}}`"),
+                 Action("In your program, give this step more than {timeout}")),
+    ),
     Rule(
         "loop.deadline_enforced", Scope.REPORT, CRITICAL, Blame.LOCAL,
         title="The timeout could not fire: the watchdog had to end the run",

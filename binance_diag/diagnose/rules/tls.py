@@ -7,7 +7,7 @@ from typing import Any
 
 from ...model import Blame, ErrorKind, Severity, StageName, StageStatus
 from ..describe import code, codes, took
-from ..facts import Facts, get
+from ..facts import Facts, get, is_certifi
 from ..rule import Action, Rule, Scope, Subject
 from .common import (
     ATTACH,
@@ -56,7 +56,8 @@ def no_sni(facts: Facts, subject: Subject) -> bool:
 
 def certifi_trust(facts: Facts, subject: Subject) -> bool:
     """the trust store was certifi's (no `--ca-bundle`)"""
-    return str(detail(subject, "trust") or "certifi").startswith("certifi")
+    trust = detail(subject, "trust")
+    return not trust or is_certifi(str(trust))
 
 
 def own_trust(facts: Facts, subject: Subject) -> bool:
