@@ -91,7 +91,8 @@ class Facts:
 
     def _by_hand(self) -> dict[str, str]:
         """How to reach what was probed from a shell: with `--resolve`, the pinned address
-        (`openssl s_client -connect ADDR:PORT`, `curl --resolve`), not whatever DNS says."""
+        (`openssl s_client -connect ADDR:PORT`, `curl --resolve`), not whatever DNS says;
+        curl through the probe's proxy. (openssl's `-proxy` is HTTP-only: left out.)"""
         import shlex
 
         target, dns = self.target, self.details(StageName.DNS)
@@ -113,7 +114,19 @@ class Facts:
                 address = f"[{address}]"
             values["connect_to"] = f"{address}:{target.port}"
             values["curl_options"] += f"--resolve {hostport}:{address} "
+        values["curl_options"] += self._curl_proxy()
         return values
+
+    def _curl_proxy(self) -> str:
+        """curl's proxy option for the path the probe took: its proxy (password to fill
+        in), or none even if the environment names one (curl would use it; we did not)."""
+        import shlex
+
+        env = self.report.environment
+        proxy = env.get("proxy")
+        if proxy:
+            return f"-x {shlex.quote(str(proxy).replace(':***@', ':PASSWORD@'))} "
+        return "--noproxy '*' " if env.get("proxy_environment") else ""
 
     def worked(self, subject: StageResult | None) -> str:
         """`DNS, TCP and TLS all worked`: the stages that passed before `subject` (all of them

@@ -178,3 +178,22 @@ def test_only_certifi_itself_counts_as_certifi() -> None:
 
     assert is_certifi("certifi 2026.10.19")
     assert not is_certifi("certifi-corp.pem") and not is_certifi("/etc/certifi/ca.pem")
+
+
+def test_curl_goes_the_way_the_probe_went() -> None:
+    from dataclasses import replace
+
+    from binance_diag.diagnose import diagnose_report
+
+    def curl(environment: dict[str, object]) -> str:
+        report = make_report(fail=StageName.WS_UPGRADE)
+        report = diagnose_report(replace(report, environment=environment))
+        (line,) = [a for a in _actions(report) if "curl -si" in a]
+        return line
+
+    assert "-x http://bot:PASSWORD@127.0.0.1:3128 " in curl(
+        {"proxy": "http://bot:***@127.0.0.1:3128", "proxy_reason": "--proxy"})
+    assert "--noproxy '*' " in curl(
+        {"proxy": None, "proxy_environment": {"HTTPS_PROXY": "http://127.0.0.1:3128"}})
+    plain = curl({})
+    assert "-x " not in plain and "--noproxy" not in plain
