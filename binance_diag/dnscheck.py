@@ -16,6 +16,15 @@ UNREACHABLE_RESULTS = frozenset({"timeout", "no_nameservers"})
 """Lookup results (error kind values) of a resolver that never answered at all."""
 
 
+def is_ip_literal(host: str) -> bool:
+    """An IP address (IPv6 bracketed or not) rather than a name: no DNS, no SNI."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def address_class(address: str) -> str | None:
     """Why an address cannot be a public service's, or None if it can."""
     ip = ipaddress.ip_address(address)

@@ -29,3 +29,15 @@ def run_python(code: str, timeout: float) -> tuple[subprocess.CompletedProcess[s
         timeout=timeout,
     )
     return process, time.perf_counter() - started
+
+
+def ipv6_loopback() -> bool:
+    """Whether ::1 can be bound here (some containers have no IPv6 at all)."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..dnscheck import address_class
+from ..dnscheck import address_class, is_ip_literal
 from ..model import JSON, ProbeReport, StageName, StageResult, StageStatus
 from .describe import code, seconds, stage_time, took
 
@@ -100,7 +100,7 @@ class Facts:
         trust = str(self.details(StageName.TLS).get("trust") or "")
         own_ca = bool(trust) and not is_certifi(trust)  # --ca-bundle FILE
         values = {"connect_to": hostport, "curl_options": "",
-                  "s_client_sni": "-noservername" if _is_ip(target.host)
+                  "s_client_sni": "-noservername" if is_ip_literal(target.host)
                   else f"-servername {target.host}",
                   "http_url": f"{'https' if target.secure else 'http'}://{hostport}{target.path}",
                   "s_client_options": f"-CAfile {shlex.quote(trust)} " if own_ca else ""}
@@ -319,13 +319,3 @@ def _bracketed(host: str) -> str:
 def is_certifi(trust: str) -> bool:
     """The tls stage's `trust` says `certifi <version>` for the built-in store."""
     return re.fullmatch(r"certifi \S+", trust) is not None
-
-
-def _is_ip(host: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True

@@ -10,7 +10,6 @@ verdict, and may not hold the stage long after its own answer is in.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import time
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ import dns.rdatatype
 import dns.resolver
 
 from ..config import HOSTS_FILE, Nameserver, ProbeConfig
-from ..dnscheck import UNREACHABLE_RESULTS, compare_answers, suspicious_addresses
+from ..dnscheck import UNREACHABLE_RESULTS, compare_answers, is_ip_literal, suspicious_addresses
 from ..model import JSON, ErrorKind
 from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
@@ -103,7 +102,7 @@ async def resolve_addresses(
         state.addresses = list(override)
         tracer.event(f"DNS skipped: --resolve {host}:{port} -> {', '.join(override)}")
         return passed(**common, source="--resolve", addresses=list(override))
-    if _is_ip(host):
+    if is_ip_literal(host):
         state.addresses = [host.strip("[]")]
         return passed(**common, source="ip-literal", addresses=state.addresses)
 
@@ -325,12 +324,6 @@ def _cname_chain(answer: dns.resolver.Answer, host: str) -> list[str]:
     return chain
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 def hosts_file_entries(host: str, path: Path = HOSTS_FILE) -> list[str]:
@@ -344,6 +337,6 @@ def hosts_file_entries(host: str, path: Path = HOSTS_FILE) -> list[str]:
     for line in text.splitlines():
         fields = line.split("#", 1)[0].split()
         if len(fields) >= 2 and host.lower() in (n.lower() for n in fields[1:]) \
-                and _is_ip(fields[0]) and fields[0] not in found:
+                and is_ip_literal(fields[0]) and fields[0] not in found:
             found.append(fields[0])
     return found

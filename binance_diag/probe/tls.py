@@ -17,6 +17,7 @@ import certifi
 from cryptography import x509
 
 from ..config import ProbeConfig
+from ..dnscheck import is_ip_literal
 from ..model import JSON, ErrorKind
 from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
@@ -46,7 +47,7 @@ async def handshake_tls(
     host = config.target.host
     trust = str(config.ca_bundle) if config.ca_bundle else f"certifi {certifi.__version__}"
     # An IP address is never sent as SNI (RFC 6066; Python's ssl leaves it out).
-    sni = None if _is_ip(host) else host
+    sni = None if is_ip_literal(host) else host
     common: dict[str, JSON] = {"sni": sni, "alpn_offered": ["http/1.1"], "trust": trust}
     tracer.event(f"TLS ClientHello sent (SNI {sni})" if sni else
                  "TLS ClientHello sent (no SNI: the host is an IP address)")
@@ -153,13 +154,3 @@ async def fetch_presented_certificate(
         return None
     finally:
         connection.close()
-
-
-def _is_ip(host: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,21 +10,15 @@ import pytest
 from binance_diag.simulate.dns_server import DnsServer
 from binance_diag.simulate.scenario import Scenario, start_fault
 from tests.simulate.running import report_of, run_cli, stages_of
+from tests.utils import ipv6_loopback
 
 HOST = "stream.binance.com"
 
 
-def _ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
 
 
 pytestmark = [pytest.mark.timeout(60),
-              pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback here")]
+              pytest.mark.skipif(not ipv6_loopback(), reason="no IPv6 loopback here")]
 
 
 @pytest.fixture(scope="module")

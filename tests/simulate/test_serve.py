@@ -32,7 +32,7 @@ from tests.simulate.running import (
     simulator,
     stages_of,
 )
-from tests.utils import MS
+from tests.utils import MS, ipv6_loopback
 
 FAST_PROBE = ("--timeout", f"{500 * MS:g}", "--format", "json")
 """Appended to the printed probe line where a fault ends in a timeout."""
@@ -300,8 +300,8 @@ def test_stops_cleanly_with_a_client_connected(signum: int) -> None:
 
 
 @pytest.mark.timeout(30)
-def test_hostname_and_ipv6_loopback() -> None:
-    if not _ipv6_loopback():
+def test_hostname_andipv6_loopback() -> None:
+    if not ipv6_loopback():
         pytest.skip("no IPv6 loopback here")
     with simulator("--fault", "healthy", "--host", "::1", "--hostname", "stream.example.test",
                    "--no-tls") as sim:
@@ -317,13 +317,6 @@ def test_hostname_and_ipv6_loopback() -> None:
     assert stages_of(report_of(tls))["tls"]["details"]["sni"] == "stream.example.test"
 
 
-def _ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
 
 
 
