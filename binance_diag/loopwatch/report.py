@@ -195,9 +195,13 @@ def build_report(
     for name in dict.fromkeys([*log.loops, *log.stats]):
         stats = log.stats.get(name)
         loops = max(log.loops.get(name, 0), stats.loops if stats else 0)
+        # A blockage is lag too: a program killed before its stats came still has it.
+        lags = [b.duration_ms for b in blockages if b.thread == name]
+        if stats and stats.max_lag_ms is not None:
+            lags.append(stats.max_lag_ms)
         threads.append(ThreadSummary(
             name, loops,
-            stats.max_lag_ms if stats else None,
+            max(lags) if lags else None,
             stats.p99_lag_ms if stats else None,
             stats.heartbeats if stats else None,
         ))

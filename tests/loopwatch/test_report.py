@@ -31,3 +31,6 @@ def test_a_blockage_open_at_the_end_lasted_until_the_program_ended() -> None:
     [open_blockage] = result.blockages
     assert open_blockage.duration_ms == 3000.0  # the program ran until T0 + 3 s
     assert result.heartbeats is None and result.max_lag_ms == 3000.0
+    # Killed before its stats came: the thread still shows the lag its blockage measured.
+    [thread] = result.threads
+    assert thread.max_lag_ms == 3000.0 and thread.p99_lag_ms is None
