@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ def run_matrix_command(
     (the longest probe's budget, from its own thread, when the shared loop is stuck)."""
     check_matrix_size(len(configs))
     check_output(output)
+    gc.freeze()  # imports out of the collector's sight: see run/__init__.py
     if sys.stderr.isatty():
         print(f"binance-diag: probing {len(configs)} endpoints concurrently...",
               file=sys.stderr, flush=True)

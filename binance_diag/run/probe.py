@@ -6,6 +6,7 @@ Kept apart from the commands so the CLI stays wiring and this stays importable w
 from __future__ import annotations
 
 import dataclasses
+import gc
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -44,6 +45,7 @@ def run_probe_command(
     """
     check_output(output)
     tracer = tracer or Tracer()
+    gc.freeze()  # imports out of the collector's sight: see run/__init__.py
     progress = ProbeProgress(config, command)
     display: StageProgress | None = None
 
