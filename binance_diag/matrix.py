@@ -16,7 +16,15 @@ from dataclasses import dataclass
 
 from .diagnose.describe import not_applicable
 from .exitcodes import ExitCode, exit_code_for
-from .model import ErrorKind, OverallStatus, ProbeReport, StageName, StageStatus, Target
+from .model import (
+    ErrorKind,
+    OverallStatus,
+    ProbeReport,
+    StageError,
+    StageName,
+    StageStatus,
+    Target,
+)
 
 MATRIX_SCHEMA_ID = "binance-diag/matrix/1"
 
@@ -102,8 +110,8 @@ def _cell(report: ProbeReport, name: StageName) -> Cell:
         return Cell(name, stage.status, _NO_LOOKUP[str(stage.details["source"])])
     if stage.error is not None:
         text = stage.error.kind.value
-        if stage.error.kind is ErrorKind.HTTP_STATUS and stage.error.extra.get("status"):
-            text = f"HTTP {stage.error.extra['status']}"
+        if stage.error.kind is ErrorKind.HTTP_STATUS:  # the status says more than the kind
+            text = error_detail(stage.error) or text
         return Cell(name, stage.status, text, stage.duration_ms, stage.error.kind)
     ms = stage.duration_ms or 0.0
     return Cell(name, stage.status, f"{ms:.1f}" if ms < 100 else f"{ms:.0f}", ms)
@@ -171,18 +179,19 @@ def predicate(stage: StageName, kind: ErrorKind, plural: bool = False,
     )
 
 
+def error_detail(error: StageError) -> str | None:
+    """What a failure said, where its kind alone is vague: `HTTP 451`, `closed 1008`."""
+    if error.kind is ErrorKind.HTTP_STATUS:
+        return f"HTTP {error.extra['status']}" if error.extra.get("status") else None
+    code = error.extra.get("code")
+    return f"{error.kind.value} {code}" if code is not None else None
+
+
 def _detail(rows: Sequence[MatrixRow]) -> str | None:
-    """What the failure said, where the kind alone is vague: `HTTP 451`, `close 1008`."""
-    said: list[str] = []
-    for row in rows:
-        failed = row.report.failed_stage
-        extra = failed.error.extra if failed and failed.error else {}
-        if failed and failed.error and failed.error.kind is ErrorKind.HTTP_STATUS:
-            if extra.get("status"):
-                said.append(f"HTTP {extra['status']}")
-        elif failed and failed.error and extra.get("code") is not None:
-            said.append(f"{failed.error.kind.value} {extra.get('code')}")
-    return ", ".join(dict.fromkeys(said)) or None
+    """The details of a group's failures, each once."""
+    said = [error_detail(failed.error) for row in rows
+            if (failed := row.report.failed_stage) is not None and failed.error is not None]
+    return ", ".join(dict.fromkeys(d for d in said if d)) or None
 
 
 def explain(failing: Sequence[MatrixRow], working: Sequence[MatrixRow]) -> str:

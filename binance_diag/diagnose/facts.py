@@ -109,9 +109,8 @@ class Facts:
         addresses = dns.get("addresses") if dns.get("source") == "--resolve" else None
         if isinstance(addresses, list) and addresses:
             connected = self.details(StageName.TCP).get("connected_to")
-            address = str(connected).rsplit(":", 1)[0] if connected else str(addresses[0])
-            if ":" in address and not address.startswith("["):
-                address = f"[{address}]"
+            address = str(connected).rsplit(":", 1)[0] if connected else \
+                _bracketed(str(addresses[0]))
             values["connect_to"] = f"{address}:{target.port}"
             values["curl_options"] += f"--resolve {hostport}:{address} "
         values["curl_options"] += self._curl_proxy()
@@ -125,7 +124,7 @@ class Facts:
         env = self.report.environment
         proxy = env.get("proxy")
         if proxy:
-            return f"-x {shlex.quote(str(proxy).replace(':***@', ':PASSWORD@'))} "
+            return f"-x {shlex.quote(_password_to_fill(str(proxy)))} "
         return "--noproxy '*' " if env.get("proxy_environment") else ""
 
     def worked(self, subject: StageResult | None) -> str:
@@ -279,7 +278,7 @@ def _rerun(command: str, symbols: tuple[str, ...], changes: Sequence[str] = ()) 
         else:
             kept.append(word)
     # The recorded command masks passwords: say what to put back, not `***`.
-    return shlex.join([word.replace(":***@", ":PASSWORD@") for word in [*kept, *add]])
+    return shlex.join([_password_to_fill(word) for word in [*kept, *add]])
 
 
 class Rerun(str):
@@ -307,8 +306,14 @@ def markdown_command(command: str, symbols: tuple[str, ...] = ()) -> str:
     import shlex
 
     words = _words(command) or ["binance-diag", "probe", *symbols]
-    words = [word.replace(":***@", ":PASSWORD@") for word in _without_output(words)]
+    words = [_password_to_fill(word) for word in _without_output(words)]
     return shlex.join([*words, "--format", "markdown", "--output", "report.md"])
+
+
+def _password_to_fill(text: str) -> str:
+    """A recorded URL has its password masked (`:***@`): a command to run says what to put
+    there instead of sending `***`."""
+    return text.replace(":***@", ":PASSWORD@")
 
 
 def _bracketed(host: str) -> str:

@@ -85,9 +85,11 @@ async def receive_first_message(
                 closed = await _close_after_shutdown(exchange, connection, deadline)
                 close_code = closed.code if closed else None
                 close_reason = closed.reason if closed else None
-                then = ", and did not close within its wait" if close_code is None else \
-                    f", then closed with {close_code}" + \
-                    (f" {close_reason!r}" if close_reason else "")
+                if close_code is None:
+                    then = ", and did not close within its wait"
+                else:
+                    then = f", then closed with {close_code}" + \
+                        (f" {close_reason!r}" if close_reason else "")
                 return failed(ErrorKind.CLOSED,
                               f"server announced a shutdown (serverShutdown event){then}",
                               {"code": close_code, "reason": close_reason or "serverShutdown",
