@@ -34,8 +34,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from binance_diag.loopwatch.run import child_environment  # noqa: E402
-from binance_diag.watchdog import LoopBlockage, LoopWatchdog  # noqa: E402
+from binance_diag.run.loopwatch import child_environment  # noqa: E402
+from binance_diag.watchdog.loop import LoopBlockage, LoopWatchdog  # noqa: E402
 
 THRESHOLD = 0.1
 INTERVALS = (0.05, 0.01)

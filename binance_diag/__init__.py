@@ -14,12 +14,12 @@ __version__ = "0.1.0"
 __all__ = ["LoopWatchdog", "__version__"]
 
 if TYPE_CHECKING:
-    from .watchdog import LoopWatchdog
+    from .watchdog.loop import LoopWatchdog
 
 
 def __getattr__(name: str) -> Any:
     if name == "LoopWatchdog":
-        from .watchdog import LoopWatchdog
+        from .watchdog.loop import LoopWatchdog
 
         return LoopWatchdog
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -92,7 +92,7 @@ def main() -> None:
         _fail(f"internal error: {type(exc).__name__}: {exc}")
     if code == 130 and sys.argv[1:2] != ["loopwatch"]:  # loopwatch passes its program's on
         print("binance-diag: interrupted", file=sys.stderr)  # typer turned Ctrl-C into 130
-    from .supervise import exit_process
+    from .watchdog.supervise import exit_process
 
     # Never hang on the way out: abandoned tasks or stuck threads get os._exit (flushed).
     exit_process(code if isinstance(code, int) else 0)

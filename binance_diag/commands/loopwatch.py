@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from ..loopwatch.render import ReportFormat
+    from ..loopwatch.rendering import ReportFormat
 
 
 def loopwatch(
@@ -40,7 +40,7 @@ def loopwatch(
     """Run a Python asyncio program unmodified and report every event-loop blockage:
     where (file:line, code) and why (known traps), as it happens and at exit."""
     from ..config import ConfigError
-    from ..loopwatch.run import LoopwatchRequest, run_loopwatch
+    from ..run.loopwatch import LoopwatchRequest, run_loopwatch
 
     if command and "--" not in sys.argv[1:]:
         raise ConfigError("put the program after --, so that its options stay its own: "
@@ -54,7 +54,7 @@ def loopwatch(
 
 def _report_format(name: str | None, report: Path | None) -> ReportFormat:
     from ..config import ConfigError
-    from ..loopwatch.render import ReportFormat
+    from ..loopwatch.rendering import ReportFormat
 
     if name is None:
         suffix = report.suffix.lower() if report else ""

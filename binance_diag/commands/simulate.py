@@ -90,7 +90,7 @@ def simulate(
     if fault is None:
         raise ConfigError("simulate needs --fault NAME (or --list to see them)")
     _check_fault_given(fault)
-    from ..simulate.serve import SimulateRequest, serve, split_symbols
+    from ..run.simulate import SimulateRequest, serve, split_symbols
 
     request = SimulateRequest(
         fault=fault, host=host, port=port, symbols=split_symbols(symbols), delay_ms=delay,

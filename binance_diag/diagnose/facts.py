@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..dnscheck import address_class, is_ip_literal
+from ..addresses import address_class, is_ip_literal
 from ..model import JSON, ProbeReport, StageName, StageResult, StageStatus
 from .describe import code, seconds, stage_time, took
 

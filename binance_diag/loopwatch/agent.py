@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..watchdog import LoopBlockage, LoopWatchdog
+from ..watchdog.loop import LoopBlockage, LoopWatchdog
 from .wire import (
     AgentError,
     Event,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .render import blockage_line
+from .rendering import blockage_line
 from .wire import Event, WatchedBlockage
 
 STILL_BLOCKED_AFTER = 1.0

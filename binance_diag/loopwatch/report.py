@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from ..stacks import KNOWN_TRAPS, KnownTrap
+from ..watchdog.stacks import KNOWN_TRAPS, KnownTrap
 from .wire import AgentError, Event, Hello, LoopSeen, ThreadStats, WatchedBlockage
 
 SCHEMA_ID = "binance-diag/loopwatch/1"

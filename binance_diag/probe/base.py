@@ -11,10 +11,10 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..handshake import WebSocketExchange
 from ..model import JSON, ErrorKind, StageError, StageName, StageStatus, TimelineEvent
 from ..timing import utc_now
 from .connection import Connection
+from .sansio.handshake import WebSocketExchange
 
 
 @dataclass

@@ -22,8 +22,8 @@ import dns.nameserver
 import dns.rdatatype
 import dns.resolver
 
+from ..addresses import UNREACHABLE_RESULTS, compare_answers, is_ip_literal, suspicious_addresses
 from ..config import HOSTS_FILE, Nameserver, ProbeConfig
-from ..dnscheck import UNREACHABLE_RESULTS, compare_answers, is_ip_literal, suspicious_addresses
 from ..model import JSON, ErrorKind
 from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed

@@ -21,7 +21,6 @@ from types import TracebackType
 from typing import Self
 
 from ..config import DEFAULT_GRACE, DEFAULT_SETTINGS, GuardSettings, ProbeConfig
-from ..hard_deadline import Backstop, DeadlineExpiry, ExpiryCause, HardDeadline
 from ..model import (
     ErrorKind,
     LoopStats,
@@ -32,7 +31,8 @@ from ..model import (
     StageStatus,
 )
 from ..timing import format_ms, format_seconds, utc_now
-from ..watchdog import LoopWatchdog
+from ..watchdog.hard_deadline import Backstop, DeadlineExpiry, ExpiryCause, HardDeadline
+from ..watchdog.loop import LoopWatchdog
 from .base import Tracer
 from .runner import CANCEL_GRACE, SUPERVISION_MARGIN, ProbeProgress, build_report
 

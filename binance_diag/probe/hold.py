@@ -12,11 +12,11 @@ import statistics
 import time
 
 from ..config import ProbeConfig
-from ..handshake import Closed, DataMessage, Ping
 from ..model import JSON
-from ..payload import Event, Problem, classify_message
 from ..timing import Deadline
 from .base import ProbeState
+from .sansio.handshake import Closed, DataMessage, Ping
+from .sansio.payload import Event, Problem, classify_message
 
 
 async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float) -> dict[str, JSON]:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import time
 
 from ..config import ProbeConfig
-from ..handshake import Closed, DataMessage, Ping, WebSocketExchange
 from ..model import JSON, ErrorKind
-from ..payload import Event, Problem, Reply, classify_message, list_subscriptions_request
 from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
 from .connection import Connection
+from .sansio.handshake import Closed, DataMessage, Ping, WebSocketExchange
+from .sansio.payload import Event, Problem, Reply, classify_message, list_subscriptions_request
 
 LIST_SUBSCRIPTIONS_ID = 1
 SHUTDOWN_CLOSE_WAIT = 1.0

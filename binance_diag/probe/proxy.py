@@ -13,9 +13,9 @@ import socket
 from ..config import ProbeConfig
 from ..model import JSON, ErrorKind
 from ..timing import Deadline, format_seconds
-from ..tunnel import HttpConnect, Socks5, TunnelHandshake
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
 from .connection import Connection
+from .sansio.tunnel import HttpConnect, Socks5, TunnelHandshake
 from .tcp import hostport, open_socket
 
 

@@ -18,7 +18,6 @@ from datetime import datetime
 
 from .. import __version__
 from ..config import ProbeConfig
-from ..environment import collect_environment
 from ..model import (
     JSON,
     ErrorKind,
@@ -29,10 +28,11 @@ from ..model import (
     StageResult,
     StageStatus,
 )
-from ..supervise import Outcome, Verdict, run_supervised
 from ..timing import Deadline, format_ms, format_seconds, utc_now
+from ..watchdog.supervise import Outcome, Verdict, run_supervised
 from .base import ProbeState, StageOutcome, Tracer
 from .dns import resolve_addresses
+from .environment import collect_environment
 from .hold import hold_stream
 from .message import receive_first_message
 from .proxy import open_tunnel

@@ -16,8 +16,8 @@ from pathlib import Path
 import certifi
 from cryptography import x509
 
+from ..addresses import is_ip_literal
 from ..config import ProbeConfig
-from ..dnscheck import is_ip_literal
 from ..model import JSON, ErrorKind
 from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed

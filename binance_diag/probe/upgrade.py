@@ -10,10 +10,10 @@ import ssl
 import time
 
 from ..config import ProbeConfig
-from ..handshake import WebSocketExchange
 from ..model import JSON, ErrorKind
 from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
+from .sansio.handshake import WebSocketExchange
 
 
 async def upgrade_websocket(

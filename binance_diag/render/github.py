@@ -7,8 +7,8 @@ names in GITHUB_STEP_SUMMARY. Workflow-command escaping follows actions/toolkit'
 from __future__ import annotations
 
 from ..diagnose.describe import STAGE_ACTIONS, failure_phrase
+from ..diagnose.matrix import EndpointMatrix
 from ..exitcodes import ExitCode, exit_code_for
-from ..matrix import EndpointMatrix
 from ..model import ProbeReport
 from .markup import plain
 

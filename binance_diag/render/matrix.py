@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from ..diagnose.describe import total_ms
-from ..matrix import MATRIX_SCHEMA_ID, EndpointMatrix, MatrixRow
+from ..diagnose.matrix import MATRIX_SCHEMA_ID, EndpointMatrix, MatrixRow
 from ..model import Finding
 from .json import report_to_dict, timestamp
 from .junit import render_junit

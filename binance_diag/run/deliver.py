@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Generic, Protocol, TextIO, TypeVar
 
 from ..exitcodes import ExitCode
-from ..outfile import is_stdout, write_atomically
+from .outfile import is_stdout, write_atomically
 
 EXPIRY_WAIT = 10.0
 """How long the run waits for the hard deadline's publication and exit, if it lost the race."""
@@ -110,7 +110,7 @@ class Publication(Generic[T]):
 
     def from_deadline(self, result: T) -> None:
         """Publish what the hard deadline salvaged, then end the process (never returns)."""
-        from ..supervise import exit_now
+        from ..watchdog.supervise import exit_now
 
         if not self._claim.acquire(blocking=False):
             return  # the run finished meanwhile and is publishing

@@ -25,12 +25,12 @@ from typing import TextIO
 from ..config import ConfigError, Timeouts, parse_timeout
 from ..exitcodes import ExitCode
 from ..model import ProbeReport
-from ..outfile import check_output
 from ..simulate.catalogue import lookup_fault
 from ..simulate.certs import CertificateAuthority
 from ..simulate.faults import FAULTS, Fault
 from ..simulate.scenario import probe_config, start_fault
 from ..simulate.server import PING_TIMEOUT_FAULT_INTERVAL, ServerOptions
+from .outfile import check_output
 
 DEFAULT_FAULT = "tls-hang"
 DEMO_TIMEOUT = 2.0
@@ -137,7 +137,7 @@ def probe_fault(fault: Fault, certs: CertificateAuthority, timeouts: Timeouts,
     """Stage `fault`, probe it in a fresh event loop (this thread's own), diagnose it."""
     from ..diagnose import diagnose_report
     from ..probe.runner import run_probe
-    from ..supervise import run_abandoning
+    from ..watchdog.supervise import run_abandoning
 
     with contextlib.ExitStack() as stack:
         try:

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import TextIO
 
 from ..config import DEFAULT_SETTINGS, ConfigError, GuardSettings, ProbeConfig
+from ..diagnose.matrix import EndpointMatrix, build_matrix
 from ..exitcodes import ExitCode
-from ..matrix import EndpointMatrix, build_matrix
 from ..model import ProbeReport, Thresholds
-from ..outfile import check_output
 from ..probe.base import StageListener
 from ..probe.runner import run_probe
 from .deliver import Publication, deliver
+from .outfile import check_output
 
 MAX_ENDPOINTS = 32
 """More at once would look like a connection flood to Binance (and to a firewall)."""
@@ -78,12 +78,12 @@ def run_bounded(
     `on_expiry` the reports as far as they got; the faulthandler backstop comes last.
     `listeners` hear every probe's stage changes (tests block the loop with one).
     """
-    from ..hard_deadline import Backstop, DeadlineExpiry, HardDeadline
     from ..probe.base import Tracer
     from ..probe.guard import BACKSTOP_MARGIN, REPORT_ALLOWANCE, partial_report, run_budget
     from ..probe.runner import ProbeProgress, build_report
-    from ..supervise import run_abandoning
-    from ..watchdog import LoopWatchdog
+    from ..watchdog.hard_deadline import Backstop, DeadlineExpiry, HardDeadline
+    from ..watchdog.loop import LoopWatchdog
+    from ..watchdog.supervise import run_abandoning
 
     budget = max(run_budget(c, guard.grace) for c in configs)
     stages_budget = budget - guard.grace - REPORT_ALLOWANCE  # what the probes may take

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, TextIO
 from ..config import DEFAULT_SETTINGS, GuardSettings, ProbeConfig
 from ..exitcodes import ExitCode, exit_code_for
 from ..model import ProbeReport, Thresholds
-from ..outfile import check_output
 from ..probe.base import Tracer
 from ..probe.guard import ProbeGuard
 from ..probe.runner import STAGES, ProbeProgress, StagePlan, run_probe
-from ..supervise import run_abandoning
+from ..watchdog.supervise import run_abandoning
 from .deliver import Publication, deliver
+from .outfile import check_output
 
 if TYPE_CHECKING:
     from ..render.progress import StageProgress

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from binance_diag.loopwatch.agent import blockage_event
 from binance_diag.loopwatch.wire import WatchedBlockage
-from binance_diag.watchdog import LoopBlockage
+from binance_diag.watchdog.loop import LoopBlockage
 from tests.loopwatch.helpers import SLEEP, T0
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from binance_diag.loopwatch.live import LiveReporter
-from binance_diag.loopwatch.render import blockage_line
+from binance_diag.loopwatch.rendering import blockage_line
 from binance_diag.loopwatch.wire import Hello
 from tests.loopwatch.helpers import blockage
 

@@ -264,8 +264,8 @@ def test_guard_settings_are_milliseconds() -> None:
 
 def test_a_run_stopped_before_its_first_stage_reports_it_stuck_not_healthy() -> None:
     """A matrix whose loop blocks before a probe starts: that probe did not work."""
-    from binance_diag.hard_deadline import DeadlineExpiry, ExpiryCause
     from binance_diag.probe.guard import partial_report
+    from binance_diag.watchdog.hard_deadline import DeadlineExpiry, ExpiryCause
 
     with start_fault("healthy") as scenario:
         config = probe_config(scenario, TIMEOUTS)

@@ -17,8 +17,8 @@ import pytest
 
 from binance_diag.config import Timeouts
 from binance_diag.diagnose import diagnose_report
+from binance_diag.diagnose.matrix import EndpointMatrix, build_matrix
 from binance_diag.exitcodes import ExitCode, exit_code_for
-from binance_diag.matrix import EndpointMatrix, build_matrix
 from binance_diag.probe.runner import STAGES
 from binance_diag.run.matrix import run_bounded
 from binance_diag.simulate.certs import CertificateAuthority

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from binance_diag.matrix import build_matrix
+from binance_diag.diagnose.matrix import build_matrix
 from binance_diag.model import StageName
 from binance_diag.render.github import annotation, escape_property, matrix_annotation
 from tests.render.cases import CASES

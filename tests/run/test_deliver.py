@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from binance_diag.diagnose.matrix import EndpointMatrix, build_matrix
 from binance_diag.exitcodes import ExitCode
-from binance_diag.matrix import EndpointMatrix, build_matrix
 from binance_diag.model import StageName
 from binance_diag.run.deliver import Publication, deliver
 from binance_diag.run.matrix import MatrixDelivery
@@ -85,7 +85,7 @@ def test_a_fifo_nobody_reads_is_given_up_on_not_waited_on_forever(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
-    from binance_diag import outfile as module
+    from binance_diag.run import outfile as module
 
     monkeypatch.setattr(module, "READER_WAIT", 0.3)
     fifo = tmp_path / "fifo"
@@ -123,7 +123,7 @@ def test_a_fifo_whose_reader_comes_a_little_later_gets_the_report(tmp_path: Path
 
 
 def test_output_dash_is_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from binance_diag.outfile import check_output
+    from binance_diag.run.outfile import check_output
 
     monkeypatch.chdir(tmp_path)
     check_output(Path("-"))

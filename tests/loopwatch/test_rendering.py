@@ -9,7 +9,7 @@ from datetime import timedelta
 import jsonschema
 import pytest
 
-from binance_diag.loopwatch.render import (
+from binance_diag.loopwatch.rendering import (
     ReportFormat,
     blockage_line,
     render,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from binance_diag.config import ConfigError
-from binance_diag.outfile import check_output, write_atomically
+from binance_diag.run.outfile import check_output, write_atomically
 
 
 def test_output_keeps_links_fifos_and_modes(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from binance_diag.config import ENDPOINTS, ConfigError, parse_endpoints
+from binance_diag.diagnose.matrix import base_url, build_matrix, label, path_prefix
 from binance_diag.exitcodes import ExitCode
-from binance_diag.matrix import base_url, build_matrix, label, path_prefix
 from binance_diag.model import ErrorKind, OverallStatus, ProbeReport, StageName
 from binance_diag.render.base import FORMATTERS
 from binance_diag.render.matrix import RENDERERS, render_matrix, show_matrix

@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .diagnose.describe import not_applicable
-from .exitcodes import ExitCode, exit_code_for
-from .model import (
+from ..exitcodes import ExitCode, exit_code_for
+from ..model import (
     ErrorKind,
     OverallStatus,
     ProbeReport,
@@ -25,6 +24,7 @@ from .model import (
     StageStatus,
     Target,
 )
+from .describe import not_applicable
 
 MATRIX_SCHEMA_ID = "binance-diag/matrix/1"
 

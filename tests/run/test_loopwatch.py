@@ -20,13 +20,13 @@ from typing import Any
 import jsonschema
 import pytest
 
-from binance_diag.loopwatch.run import BOOT_DIR, child_environment
 from binance_diag.loopwatch.wire import ENV_VAR
+from binance_diag.run.loopwatch import BOOT_DIR, child_environment
 from binance_diag.schema import load_loopwatch_schema
 from binance_diag.timing import format_ms
 from tests.utils import MS
 
-SAMPLES = Path(__file__).parent / "samples"
+SAMPLES = Path(__file__).parent.parent / "loopwatch" / "samples"
 SCHEMA = load_loopwatch_schema()
 RUN_TIMEOUT = 8000 * MS
 PREFIX = "binance-diag loopwatch:"

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from binance_diag.supervise import (
+from binance_diag.timing import format_seconds
+from binance_diag.watchdog.supervise import (
     Outcome,
     Verdict,
     abandoned_tasks,
     run_abandoning,
     run_supervised,
 )
-from binance_diag.timing import format_seconds
 from tests.utils import MS, run_python
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,7 +168,7 @@ def test_run_abandoning_returns_despite_a_stubborn_leftover_task() -> None:
 
 PROGRAM = f"""
 import asyncio, time
-from binance_diag.supervise import run_and_exit, run_supervised
+from binance_diag.watchdog.supervise import run_and_exit, run_supervised
 
 async def stubborn():
     while True:
@@ -218,7 +218,7 @@ def test_run_and_exit_exits_normally_when_nothing_is_stuck() -> None:
     process, _ = run_python(
         """
         import asyncio, atexit
-        from binance_diag.supervise import run_and_exit
+        from binance_diag.watchdog.supervise import run_and_exit
         atexit.register(lambda: print("atexit ran"))
 
         async def main():
@@ -236,7 +236,7 @@ def test_run_and_exit_exits_normally_when_nothing_is_stuck() -> None:
 def test_run_and_exit_reports_an_exception_from_main_with_status_1() -> None:
     process, _ = run_python(
         """
-        from binance_diag.supervise import run_and_exit
+        from binance_diag.watchdog.supervise import run_and_exit
 
         async def main():
             raise ValueError("boom")

@@ -1,7 +1,7 @@
 """docs/findings.md, generated from the rule table.
 
-Run `python -m binance_diag.diagnose.catalog > docs/findings.md` after changing a rule;
-tests/diagnose/test_catalog.py fails while the committed file is stale.
+Run `python -m binance_diag.diagnose.findings_doc > docs/findings.md` after changing a rule;
+tests/diagnose/test_findings_doc.py fails while the committed file is stale.
 """
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from __future__ import annotations
 from .rule import Placeholders, Rule, Scope, fill
 from .rules import RULES
 
-COMMAND = "python -m binance_diag.diagnose.catalog > docs/findings.md"
+COMMAND = "python -m binance_diag.diagnose.findings_doc > docs/findings.md"
 
 INTRO = f"""\
 # Findings
 
 <!-- Generated from binance_diag/diagnose/rules/ by `{COMMAND}`. Do not edit by hand:
-tests/diagnose/test_catalog.py fails when this file is stale. -->
+tests/diagnose/test_findings_doc.py fails when this file is stale. -->
 
 Every finding binance-diag can draw, in the order the rule table ranks them. Findings are
 sorted by severity (critical, warning, info), then by this order: causes that explain

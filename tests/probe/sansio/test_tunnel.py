@@ -3,7 +3,7 @@
 import struct
 
 from binance_diag.model import ErrorKind
-from binance_diag.tunnel import HttpConnect, Socks5
+from binance_diag.probe.sansio.tunnel import HttpConnect, Socks5
 
 
 def test_connect_request_and_200() -> None:

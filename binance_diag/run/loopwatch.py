@@ -29,15 +29,15 @@ from typing import Any, TextIO
 
 from .. import __version__
 from ..config import ConfigError
-from ..outfile import check_output, is_stdout, write_atomically
+from ..loopwatch.invocation import PythonCommand, parse_python_command
+from ..loopwatch.live import LiveReporter
+from ..loopwatch.rendering import ReportFormat, render, summary_lines
+from ..loopwatch.report import EventLog, ExitStatus, LoopwatchReport, build_report
+from ..loopwatch.wire import ENV_VAR, decode
 from ..timing import utc_now
-from .command import PythonCommand, parse_python_command
-from .live import LiveReporter
-from .render import ReportFormat, render, summary_lines
-from .report import EventLog, ExitStatus, LoopwatchReport, build_report
-from .wire import ENV_VAR, decode
+from .outfile import check_output, is_stdout, write_atomically
 
-BOOT_DIR = Path(__file__).resolve().parent / "boot"
+BOOT_DIR = Path(__file__).resolve().parents[1] / "loopwatch" / "boot"
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 """The directory holding `binance_diag`, for a child interpreter that lacks it."""
 

@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 
 from binance_diag.model import ErrorKind
-from binance_diag.payload import Event, Problem, Reply, classify_message
+from binance_diag.probe.sansio.payload import Event, Problem, Reply, classify_message
 
 
 def agg(symbol: str = "BTCUSDT", **changes: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import ErrorKind
+from ...model import ErrorKind
 
 MAX_RESPONSE = 16384
 

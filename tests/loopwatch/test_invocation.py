@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from binance_diag.config import ConfigError
-from binance_diag.loopwatch.command import is_python_interpreter, parse_python_command
+from binance_diag.loopwatch.invocation import is_python_interpreter, parse_python_command
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,8 @@
 from websockets.frames import Close, Frame, Opcode
 from websockets.utils import accept_key
 
-from binance_diag.handshake import Closed, DataMessage, Ping, WebSocketExchange
 from binance_diag.model import ErrorKind
+from binance_diag.probe.sansio.handshake import Closed, DataMessage, Ping, WebSocketExchange
 
 URL = "wss://stream.binance.com:9443/ws/btcusdt@aggTrade"
 

@@ -46,7 +46,8 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
 
-from .model import Blockage, LoopStats, StageName
+from ..model import Blockage, LoopStats, StageName
+from ..timing import format_ms, utc_now
 from .stacks import (
     DEFAULT_MAX_FRAMES,
     Frames,
@@ -57,9 +58,8 @@ from .stacks import (
     trim_loop_machinery,
     where,
 )
-from .timing import format_ms, utc_now
 
-LOGGER = logging.getLogger(__name__)
+LOGGER = logging.getLogger("binance_diag.watchdog")  # its name before the move: users configure it
 
 StageLabel = StageName | str
 """What was running: a probe stage, or any label a program sets."""

@@ -1,4 +1,4 @@
-from binance_diag.dnscheck import address_class, compare_answers, suspicious_addresses
+from binance_diag.addresses import address_class, compare_answers, suspicious_addresses
 
 
 def test_address_classes() -> None:

@@ -12,9 +12,9 @@ import sys
 from importlib import metadata
 from urllib.parse import urlsplit, urlunsplit
 
-from . import __version__
-from .model import JSON
-from .proxies import ProxyChoice
+from .. import __version__
+from ..model import JSON
+from ..proxies import ProxyChoice
 
 PROXY_VARIABLES = tuple(
     name

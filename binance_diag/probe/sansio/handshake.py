@@ -22,7 +22,7 @@ from websockets.http11 import Response
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-from .model import ErrorKind, StageError
+from ...model import ErrorKind, StageError
 
 # Response headers worth keeping as evidence (CDN, WAF, rate-limit and proxy fingerprints).
 EVIDENCE_HEADERS = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from binance_diag.diagnose import RULES
-from binance_diag.diagnose.catalog import COMMAND, render_catalog
+from binance_diag.diagnose.findings_doc import COMMAND, render_catalog
 
 FINDINGS_MD = Path(__file__).resolve().parents[2] / "docs" / "findings.md"
 

@@ -30,12 +30,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, NoReturn, TypeVar
 
+from ..timing import format_seconds
 from .stacks import format_stack, task_frames, where
-from .timing import format_seconds
 
 T = TypeVar("T")
 
-LOGGER = logging.getLogger(__name__)
+LOGGER = logging.getLogger("binance_diag.supervise")  # name kept from before the move
 
 DEFAULT_GRACE = 0.5
 """How long a cancelled task may take to unwind before it is abandoned."""

@@ -30,6 +30,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Self
 
+from ..timing import format_ms
 from .stacks import (
     DEFAULT_MAX_FRAMES,
     Frames,
@@ -40,12 +41,11 @@ from .stacks import (
     trim_loop_machinery,
     where,
 )
-from .timing import format_ms
 
 if TYPE_CHECKING:
-    from .watchdog import LoopWatchdog, StageLabel
+    from .loop import LoopWatchdog, StageLabel
 
-LOGGER = logging.getLogger(__name__)
+LOGGER = logging.getLogger("binance_diag.hard_deadline")  # name kept from before the move
 
 
 class ExpiryCause(StrEnum):

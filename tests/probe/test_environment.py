@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from binance_diag.environment import redact_url
+from binance_diag.probe.environment import redact_url
 
 
 @pytest.mark.parametrize(("url", "shown"), [

@@ -22,8 +22,8 @@ from websockets.sync.client import connect
 
 from binance_diag.cli import main
 from binance_diag.config import ConfigError
+from binance_diag.run.simulate import SimulateRequest, serve, server_options
 from binance_diag.simulate.faults import FAULTS
-from binance_diag.simulate.serve import SimulateRequest, serve, server_options
 from tests.simulate.conftest import raw_client, read_frames
 from tests.simulate.running import (
     STOP_TIMEOUT,
@@ -237,7 +237,7 @@ def test_ping_interval_scales_binance_cadence() -> None:
 
 
 def test_symbols_not_given_means_any_and_zero_delay_is_allowed() -> None:
-    from binance_diag.simulate.serve import split_symbols
+    from binance_diag.run.simulate import split_symbols
 
     assert split_symbols(None) == ()
     assert split_symbols(["btcusdt,", "ETHUSDT"]) == ("BTCUSDT", "ETHUSDT")
@@ -334,8 +334,8 @@ def test_usdm_market_path_can_be_simulated() -> None:
 
 def test_a_bad_path_prefix_is_refused() -> None:
     from binance_diag.config import ConfigError
+    from binance_diag.run.simulate import SimulateRequest, server_options
     from binance_diag.simulate.faults import FAULTS
-    from binance_diag.simulate.serve import SimulateRequest, server_options
 
     with pytest.raises(ConfigError, match="--path-prefix '/a b': expected a path"):
         server_options(SimulateRequest(fault="healthy", path_prefix="/a b"), FAULTS["healthy"])

@@ -10,8 +10,8 @@ from traceback import FrameSummary
 import pytest
 
 from binance_diag.model import Blockage, StageName
-from binance_diag.stacks import KNOWN_TRAPS, find_trap
-from binance_diag.watchdog import LoopBlockage, LoopWatchdog
+from binance_diag.watchdog.loop import LoopBlockage, LoopWatchdog
+from binance_diag.watchdog.stacks import KNOWN_TRAPS, find_trap
 from tests.utils import MS
 
 THRESHOLD = 100 * MS

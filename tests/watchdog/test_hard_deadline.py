@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from binance_diag.hard_deadline import DeadlineExpiry, ExpiryCause, HardDeadline
 from binance_diag.model import StageName
-from binance_diag.watchdog import LoopWatchdog
+from binance_diag.watchdog.hard_deadline import DeadlineExpiry, ExpiryCause, HardDeadline
+from binance_diag.watchdog.loop import LoopWatchdog
 from tests.utils import MS, run_python
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,7 +132,7 @@ def test_the_backstop_kills_a_process_stuck_in_a_c_call_holding_the_gil() -> Non
     # HardDeadline) could run, and Ctrl-C would not be seen either.
     process, elapsed = run_python(
         f"""
-        from binance_diag.hard_deadline import Backstop
+        from binance_diag.watchdog.hard_deadline import Backstop
         Backstop({300 * MS}).arm()
         sum(range(10**15))
         """,
@@ -149,7 +149,7 @@ def test_only_the_owner_of_the_process_wide_timer_can_disarm_it() -> None:
     process, elapsed = run_python(
         f"""
         import time
-        from binance_diag.hard_deadline import Backstop
+        from binance_diag.watchdog.hard_deadline import Backstop
         first = Backstop({200 * MS}).arm()
         second = Backstop({400 * MS}).arm()  # replaces the first: one timer per process
         first.disarm()  # not the owner any more: must leave the second armed
@@ -167,7 +167,7 @@ def test_a_disarmed_backstop_lets_the_process_live() -> None:
     process, _ = run_python(
         f"""
         import time
-        from binance_diag.hard_deadline import Backstop
+        from binance_diag.watchdog.hard_deadline import Backstop
         with Backstop({100 * MS}):
             pass
         time.sleep({300 * MS})

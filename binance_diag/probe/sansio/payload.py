@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import ErrorKind
+from ...model import ErrorKind
 
 AGG_TRADE_FIELDS = ("e", "E", "s", "a", "p", "q", "f", "l", "T", "m")
 SPOT_ONLY_FIELDS = ("M",)

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import TextIO
 
 from ..config import MAX_TIMEOUT, ConfigError, build_target, parse_host, parse_symbols
-from .catalogue import lookup_fault
-from .certs import CertificateAuthority, CertificateFiles
-from .faults import Fault
-from .peer import LOOPBACK_V4
-from .scenario import DEFAULT_HOSTNAME, Scenario, start_fault
-from .server import ServerOptions
+from ..simulate.catalogue import lookup_fault
+from ..simulate.certs import CertificateAuthority, CertificateFiles
+from ..simulate.faults import Fault
+from ..simulate.peer import LOOPBACK_V4
+from ..simulate.scenario import DEFAULT_HOSTNAME, Scenario, start_fault
+from ..simulate.server import ServerOptions
 
 BINANCE_PING_INTERVAL = 20.0
 """Binance pings every 20 s and drops a connection whose pong is a minute late."""
