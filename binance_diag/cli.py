@@ -71,7 +71,7 @@ def main() -> None:
     """Entry point: bad input exits 3 with one line, never a traceback (DESIGN.md §5)."""
     import signal
 
-    from .config import ConfigError
+    from .config.errors import ConfigError
 
     if sys.argv[1:2] != ["loopwatch"]:  # loopwatch forwards signals to its program
         signal.signal(signal.SIGTERM, _terminate)

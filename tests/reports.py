@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from binance_diag.config import build_target
+from binance_diag.config.endpoints import build_target
 from binance_diag.diagnose import diagnose_report
 from binance_diag.model import (
     ErrorKind,

@@ -5,21 +5,12 @@ from pathlib import Path
 import pytest
 import trustme
 
-from binance_diag.config import (
-    MAX_CA_BUNDLE_BYTES,
-    ConfigError,
-    Nameserver,
-    build_target,
-    build_timeouts,
-    dns_name,
-    parse_ca_bundle,
-    parse_endpoints,
-    parse_nameserver,
-    parse_resolve,
-    parse_symbols,
-    parse_timeout,
-    resolve_warnings,
-)
+from binance_diag.config.ca_bundle import MAX_CA_BUNDLE_BYTES, parse_ca_bundle
+from binance_diag.config.endpoints import build_target, parse_endpoints, parse_symbols
+from binance_diag.config.errors import ConfigError
+from binance_diag.config.hosts import Nameserver, dns_name, parse_nameserver, parse_resolve
+from binance_diag.config.probe import resolve_warnings
+from binance_diag.config.timeouts import build_timeouts, parse_timeout
 
 PEM = trustme.CA().cert_pem.bytes().decode()
 """A real CA certificate: the bundle check loads it with OpenSSL."""
@@ -296,14 +287,14 @@ def test_ca_bundle_through_a_symlink(tmp_path: Path) -> None:
 
 
 def test_a_bad_comparison_resolver_is_named_by_its_own_option() -> None:
-    from binance_diag.config import parse_nameserver
+    from binance_diag.config.hosts import parse_nameserver
 
     with pytest.raises(ConfigError, match="invalid --compare-resolvers 'x'"):
         parse_nameserver("x", "--compare-resolvers")
 
 
 def test_pins_that_a_resolving_proxy_makes_moot_are_warned_about() -> None:
-    from binance_diag.config import remote_dns_warnings
+    from binance_diag.config.probe import remote_dns_warnings
     from tests.probe.helpers import make_config
 
     pin = ["stream.binance.com:9443:127.0.0.1"]
@@ -322,7 +313,7 @@ def test_pins_that_a_resolving_proxy_makes_moot_are_warned_about() -> None:
 
 
 def test_a_combined_url_too_long_for_common_servers_is_warned_about() -> None:
-    from binance_diag.config import build_target, url_warnings
+    from binance_diag.config.endpoints import build_target, url_warnings
 
     many = build_target([f"S{n:04d}USDT" for n in range(1024)], "aggTrade", "spot")
     (warning,) = url_warnings([many])

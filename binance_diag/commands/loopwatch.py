@@ -39,7 +39,7 @@ def loopwatch(
 ) -> None:
     """Run a Python asyncio program unmodified and report every event-loop blockage:
     where (file:line, code) and why (known traps), as it happens and at exit."""
-    from ..config import ConfigError
+    from ..config.errors import ConfigError
     from ..run.loopwatch import LoopwatchRequest, run_loopwatch
 
     if command and "--" not in sys.argv[1:]:
@@ -53,7 +53,7 @@ def loopwatch(
 
 
 def _report_format(name: str | None, report: Path | None) -> ReportFormat:
-    from ..config import ConfigError
+    from ..config.errors import ConfigError
     from ..loopwatch.rendering import ReportFormat
 
     if name is None:

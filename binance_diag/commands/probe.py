@@ -112,23 +112,14 @@ def probe(
     import sys
     from dataclasses import replace
 
-    from ..config import (
-        ProbeConfig,
-        build_target,
-        build_timeouts,
-        parse_ca_bundle,
-        parse_endpoints,
-        parse_families,
-        parse_guard_settings,
-        parse_nameserver,
-        parse_resolve,
-        parse_timeout,
-        remote_dns_warnings,
-        resolve_warnings,
-        url_warnings,
-    )
+    from ..config.ca_bundle import parse_ca_bundle
+    from ..config.endpoints import build_target, parse_endpoints, url_warnings
+    from ..config.guard import parse_guard_settings
+    from ..config.hosts import parse_nameserver, parse_resolve
+    from ..config.probe import ProbeConfig, parse_families, remote_dns_warnings, resolve_warnings
+    from ..config.proxies import select_proxy
+    from ..config.timeouts import build_timeouts, parse_timeout
     from ..diagnose.thresholds import parse_thresholds
-    from ..proxies import select_proxy
 
     # Every option is checked before the first packet, whichever path runs below.
     guard = parse_guard_settings(loop_interval, loop_threshold, deadline_grace)
@@ -169,7 +160,7 @@ def probe(
 
 def endpoints() -> None:
     """List the endpoint presets usable with --endpoint."""
-    from ..config import DEFAULT_ENDPOINT, ENDPOINTS
+    from ..config.endpoints import DEFAULT_ENDPOINT, ENDPOINTS
 
     width = max(len(name) for name in ENDPOINTS)
     for name, endpoint in ENDPOINTS.items():

@@ -85,7 +85,7 @@ def simulate(
             print("binance-diag: note: --fault is ignored with --list", file=sys.stderr)
         print("\n".join(catalogue_lines()))
         return
-    from ..config import ConfigError
+    from ..config.errors import ConfigError
 
     if fault is None:
         raise ConfigError("simulate needs --fault NAME (or --list to see them)")
@@ -141,7 +141,7 @@ def demo(
 
 def _check_fault_given(fault: str) -> None:
     """`--fault ''` names nothing: refused, never read as the default fault."""
-    from ..config import ConfigError
+    from ..config.errors import ConfigError
 
     if not fault.strip():
         raise ConfigError("--fault is empty: name a fault (binance-diag simulate --list)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from ..config import ConfigError
+from ..config.errors import ConfigError
 from ..model import StageName, Thresholds
 
 ALIASES = {"upgrade": StageName.WS_UPGRADE, "message": StageName.FIRST_MESSAGE,

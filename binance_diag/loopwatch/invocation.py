@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..config import ConfigError
+from ..config.errors import ConfigError
 
 USAGE = "binance-diag loopwatch [OPTIONS] -- python bot.py [ARGS]"
 

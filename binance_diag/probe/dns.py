@@ -23,7 +23,8 @@ import dns.rdatatype
 import dns.resolver
 
 from ..addresses import UNREACHABLE_RESULTS, compare_answers, is_ip_literal, suspicious_addresses
-from ..config import HOSTS_FILE, Nameserver, ProbeConfig
+from ..config.hosts import Nameserver
+from ..config.probe import HOSTS_FILE, ProbeConfig
 from ..model import JSON, ErrorKind
 from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed

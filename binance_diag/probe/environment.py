@@ -13,8 +13,8 @@ from importlib import metadata
 from urllib.parse import urlsplit, urlunsplit
 
 from .. import __version__
+from ..config.proxies import ProxyChoice
 from ..model import JSON
-from ..proxies import ProxyChoice
 
 PROXY_VARIABLES = tuple(
     name

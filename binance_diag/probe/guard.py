@@ -20,7 +20,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-from ..config import DEFAULT_GRACE, DEFAULT_SETTINGS, GuardSettings, ProbeConfig
+from ..config.guard import DEFAULT_GRACE, DEFAULT_SETTINGS, GuardSettings
+from ..config.probe import ProbeConfig
 from ..model import (
     ErrorKind,
     LoopStats,

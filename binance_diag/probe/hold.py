@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from ..config import ProbeConfig
+from ..config.probe import ProbeConfig
 from ..model import JSON
 from ..timing import Deadline
 from .base import ProbeState

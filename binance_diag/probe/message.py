@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from ..config import ProbeConfig
+from ..config.probe import ProbeConfig
 from ..model import JSON, ErrorKind
 from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed

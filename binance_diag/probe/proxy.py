@@ -10,7 +10,7 @@ import asyncio
 import ipaddress
 import socket
 
-from ..config import ProbeConfig
+from ..config.probe import ProbeConfig
 from ..model import JSON, ErrorKind
 from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .. import __version__
-from ..config import ProbeConfig
+from ..config.probe import ProbeConfig
 from ..model import (
     JSON,
     ErrorKind,

@@ -17,7 +17,7 @@ import socket
 import time
 from dataclasses import dataclass
 
-from ..config import ProbeConfig
+from ..config.probe import ProbeConfig
 from ..model import JSON, ErrorKind
 from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed

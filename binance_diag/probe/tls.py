@@ -17,7 +17,7 @@ import certifi
 from cryptography import x509
 
 from ..addresses import is_ip_literal
-from ..config import ProbeConfig
+from ..config.probe import ProbeConfig
 from ..model import JSON, ErrorKind
 from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed

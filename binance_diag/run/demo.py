@@ -22,7 +22,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from ..config import ConfigError, Timeouts, parse_timeout
+from ..config.errors import ConfigError
+from ..config.timeouts import Timeouts, parse_timeout
 from ..exitcodes import ExitCode
 from ..model import ProbeReport
 from ..simulate.catalogue import lookup_fault

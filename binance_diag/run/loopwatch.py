@@ -28,7 +28,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from .. import __version__
-from ..config import ConfigError
+from ..config.errors import ConfigError
 from ..loopwatch.invocation import PythonCommand, parse_python_command
 from ..loopwatch.live import LiveReporter
 from ..loopwatch.rendering import ReportFormat, render, summary_lines

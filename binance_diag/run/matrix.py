@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ..config import DEFAULT_SETTINGS, ConfigError, GuardSettings, ProbeConfig
+from ..config.errors import ConfigError
+from ..config.guard import DEFAULT_SETTINGS, GuardSettings
+from ..config.probe import ProbeConfig
 from ..diagnose.matrix import EndpointMatrix, build_matrix
 from ..exitcodes import ExitCode
 from ..model import ProbeReport, Thresholds

@@ -20,7 +20,7 @@ def check_output(path: Path | None, option: str = "--output") -> None:
     """Refuse an `--output` the result could not be written to, before probing (exit 3)."""
     if path is None or is_stdout(path):
         return
-    from ..config import ConfigError
+    from ..config.errors import ConfigError
 
     if str(path) in ("", ".") or path.is_dir():
         raise ConfigError(f"{option} {str(path)!r}: a directory, not a file name")

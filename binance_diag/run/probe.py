@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from ..config import DEFAULT_SETTINGS, GuardSettings, ProbeConfig
+from ..config.guard import DEFAULT_SETTINGS, GuardSettings
+from ..config.probe import ProbeConfig
 from ..exitcodes import ExitCode, exit_code_for
 from ..model import ProbeReport, Thresholds
 from ..probe.base import Tracer

@@ -20,7 +20,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from ..config import MAX_TIMEOUT, ConfigError, build_target, parse_host, parse_symbols
+from ..config.endpoints import build_target, parse_symbols
+from ..config.errors import ConfigError
+from ..config.hosts import parse_host
+from ..config.timeouts import MAX_TIMEOUT
 from ..simulate.catalogue import lookup_fault
 from ..simulate.certs import CertificateAuthority, CertificateFiles
 from ..simulate.faults import Fault

@@ -12,7 +12,7 @@ import difflib
 import sys
 from pathlib import Path
 
-from ..config import ConfigError
+from ..config.errors import ConfigError
 from .faults import FAULTS, Fault
 
 COMMAND = "python -m binance_diag.simulate.catalogue docs/simulate.md"

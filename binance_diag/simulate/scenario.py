@@ -15,7 +15,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import ProbeConfig, Timeouts, build_target, parse_nameserver, parse_resolve
+from ..config.endpoints import build_target
+from ..config.hosts import parse_nameserver, parse_resolve
+from ..config.probe import ProbeConfig
+from ..config.timeouts import Timeouts
 from .certs import BINANCE_HOSTNAMES, DEFAULT_HOSTNAMES, CertificateAuthority, CertificateFiles
 from .dns_server import DnsMode, DnsServer
 from .faults import Fault, get_fault

@@ -7,7 +7,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from binance_diag.config import ENDPOINTS, ConfigError, parse_endpoints
+from binance_diag.config.endpoints import ENDPOINTS, parse_endpoints
+from binance_diag.config.errors import ConfigError
 from binance_diag.diagnose.matrix import base_url, build_matrix, label, path_prefix
 from binance_diag.exitcodes import ExitCode
 from binance_diag.model import ErrorKind, OverallStatus, ProbeReport, StageName

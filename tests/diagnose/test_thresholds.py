@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from binance_diag.config import ConfigError
+from binance_diag.config.errors import ConfigError
 from binance_diag.diagnose.thresholds import parse_thresholds
 from binance_diag.model import StageName
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from binance_diag.config import ConfigError
+from binance_diag.config.errors import ConfigError
 from binance_diag.loopwatch.invocation import is_python_interpreter, parse_python_command
 
 

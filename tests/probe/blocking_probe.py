@@ -13,7 +13,7 @@ import asyncio
 import sys
 import time
 
-from binance_diag.config import Timeouts
+from binance_diag.config.timeouts import Timeouts
 from binance_diag.model import StageName
 from binance_diag.probe.base import Tracer
 from binance_diag.run.matrix import run_matrix_command

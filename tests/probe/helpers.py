@@ -6,16 +6,13 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
-from binance_diag.config import (
-    ProbeConfig,
-    Timeouts,
-    build_target,
-    parse_nameserver,
-    parse_resolve,
-)
+from binance_diag.config.endpoints import build_target
+from binance_diag.config.hosts import parse_nameserver, parse_resolve
+from binance_diag.config.probe import ProbeConfig
+from binance_diag.config.proxies import ProxyChoice, parse_proxy_url
+from binance_diag.config.timeouts import Timeouts
 from binance_diag.model import ProbeReport, StageName, StageResult
 from binance_diag.probe.runner import STAGES, StagePlan, run_probe
-from binance_diag.proxies import ProxyChoice, parse_proxy_url
 from tests.schema_check import validated_json
 from tests.utils import MS
 

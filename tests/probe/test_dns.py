@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from binance_diag.config import ProbeConfig, Timeouts
+from binance_diag.config.probe import ProbeConfig
+from binance_diag.config.timeouts import Timeouts
 from binance_diag.model import StageName, StageStatus
 from binance_diag.probe.dns import hosts_file_entries
 from binance_diag.probe.runner import SUPERVISION_MARGIN
@@ -117,7 +118,7 @@ def test_family_filter_without_matching_address() -> None:
 def test_compare_resolvers_flags_a_poisoned_answer() -> None:
     from dataclasses import replace
 
-    from binance_diag.config import parse_nameserver
+    from binance_diag.config.hosts import parse_nameserver
 
     with RefusingPort() as closed, DnsServer({HOST: ["127.0.0.1"]}) as main, \
             DnsServer({HOST: ["0.0.0.0"]}) as poisoned, \
@@ -141,7 +142,7 @@ def test_compare_resolvers_flags_a_poisoned_answer() -> None:
 def _with_compare(config: ProbeConfig, *nameservers: str) -> ProbeConfig:
     from dataclasses import replace
 
-    from binance_diag.config import parse_nameserver
+    from binance_diag.config.hosts import parse_nameserver
 
     return replace(config, compare_resolvers=tuple(parse_nameserver(n) for n in nameservers))
 

@@ -18,8 +18,9 @@ from xml.etree import ElementTree
 
 import pytest
 
-from binance_diag.config import GuardSettings, Timeouts
-from binance_diag.config import parse_guard_settings as guard_settings
+from binance_diag.config.guard import GuardSettings
+from binance_diag.config.guard import parse_guard_settings as guard_settings
+from binance_diag.config.timeouts import Timeouts
 from binance_diag.diagnose import diagnose_report
 from binance_diag.model import (
     Blockage,
@@ -252,7 +253,7 @@ def test_run_budget_bounds_the_whole_run() -> None:
 
 @pytest.mark.parametrize("args", [(0.0, None, None), (None, 10**6, None), (None, None, -5.0)])
 def test_guard_settings_refuse_nonsense(args: tuple[float | None, ...]) -> None:
-    from binance_diag.config import ConfigError
+    from binance_diag.config.errors import ConfigError
 
     with pytest.raises(ConfigError):
         guard_settings(*args)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from binance_diag.config import Timeouts
+from binance_diag.config.timeouts import Timeouts
 from binance_diag.diagnose import diagnose_report
 from binance_diag.diagnose.matrix import EndpointMatrix, build_matrix
 from binance_diag.exitcodes import ExitCode, exit_code_for

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import jsonschema
 import pytest
 
-from binance_diag.config import build_target
+from binance_diag.config.endpoints import build_target
 from binance_diag.model import (
     ErrorKind,
     ProbeReport,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from binance_diag.config import ConfigError
+from binance_diag.config.errors import ConfigError
 from binance_diag.run.outfile import check_output, write_atomically
 
 

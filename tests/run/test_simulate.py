@@ -21,7 +21,7 @@ from websockets.frames import Close, Opcode
 from websockets.sync.client import connect
 
 from binance_diag.cli import main
-from binance_diag.config import ConfigError
+from binance_diag.config.errors import ConfigError
 from binance_diag.run.simulate import SimulateRequest, serve, server_options
 from binance_diag.simulate.faults import FAULTS
 from tests.simulate.conftest import raw_client, read_frames
@@ -333,7 +333,7 @@ def test_usdm_market_path_can_be_simulated() -> None:
 
 
 def test_a_bad_path_prefix_is_refused() -> None:
-    from binance_diag.config import ConfigError
+    from binance_diag.config.errors import ConfigError
     from binance_diag.run.simulate import SimulateRequest, server_options
     from binance_diag.simulate.faults import FAULTS
 

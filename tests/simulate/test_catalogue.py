@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from binance_diag.config import ConfigError
+from binance_diag.config.errors import ConfigError
 from binance_diag.simulate.catalogue import (
     BEGIN,
     COMMAND,

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from .config import ConfigError, parse_host_port
+from .errors import ConfigError
+from .hosts import parse_host_port
 
 PROXY_SCHEMES = {"http": 8080, "socks5": 1080, "socks5h": 1080}
 

@@ -1,7 +1,7 @@
 import pytest
 
-from binance_diag.config import ConfigError
-from binance_diag.proxies import no_proxy_matches, parse_proxy_url, select_proxy
+from binance_diag.config.errors import ConfigError
+from binance_diag.config.proxies import no_proxy_matches, parse_proxy_url, select_proxy
 
 HOST, PORT = "stream.binance.com", 9443
 
