@@ -1,4 +1,5 @@
-"""Judging DNS answers: addresses no public service uses, and resolvers that disagree.
+"""What an address is and how it is written: IP literals, `host:port` with IPv6 in brackets,
+addresses no public service uses, and resolvers that disagree.
 
 Pure. A public host such as stream.binance.com never resolves to loopback, private,
 link-local or unspecified addresses: such an answer is a DNS filter, a hijack or an
@@ -23,6 +24,16 @@ def is_ip_literal(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def bracketed(host: str) -> str:
+    """An IPv6 literal as URLs and `host:port` need it, `[::1]` (RFC 3986 §3.2.2); others as is."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def hostport(host: str, port: object) -> str:
+    """`1.2.3.4:443`, `[::1]:443`, `stream.binance.com:9443`: the one way to write an endpoint."""
+    return f"{bracketed(host)}:{port}"
 
 
 def address_class(address: str) -> str | None:

@@ -1,4 +1,12 @@
-from binance_diag.addresses import address_class, compare_answers, suspicious_addresses
+import pytest
+
+from binance_diag.addresses import (
+    address_class,
+    bracketed,
+    compare_answers,
+    hostport,
+    suspicious_addresses,
+)
 
 
 def test_address_classes() -> None:
@@ -25,3 +33,15 @@ def test_disagreement_and_hijack_are_named() -> None:
 def test_failure_and_agreement() -> None:
     assert compare_answers({"a": None, "b": ["52.199.12.133"]}) == ["a gave no answer"]
     assert compare_answers({"a": ["52.199.12.133"], "b": ["52.199.12.133"]}) == []
+
+
+@pytest.mark.parametrize(("host", "port", "expected"), [
+    ("1.2.3.4", 443, "1.2.3.4:443"),
+    ("::1", 9443, "[::1]:9443"),
+    ("[::1]", 9443, "[::1]:9443"),
+    ("stream.binance.com", 9443, "stream.binance.com:9443"),
+    ("fe80::1%eth0", 53, "[fe80::1%eth0]:53"),
+])
+def test_hostport_brackets_ipv6_literals_once(host: str, port: int, expected: str) -> None:
+    assert hostport(host, port) == expected
+    assert bracketed(host) == expected.rpartition(":")[0]

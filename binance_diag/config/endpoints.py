@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ..addresses import bracketed
 from ..model import Target
 from .errors import ConfigError
 from .hosts import parse_host_port
@@ -119,7 +120,7 @@ def parse_base_url(url: str) -> str:
                           "path comes from the symbols and --stream)")
     host, port = parse_host_port(parts.netloc, what)
     path = _base_path(parts.path, what)
-    netloc = _bracket(host) + (f":{port}" if port is not None else "")
+    netloc = bracketed(host) + (f":{port}" if port is not None else "")
     return f"{parts.scheme}://{netloc}{path}"
 
 
@@ -135,10 +136,6 @@ def _base_path(path: str, what: str) -> str:
         if path.endswith(suffix):
             return path.removesuffix(suffix).rstrip("/")
     return path
-
-
-def _bracket(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
 
 
 ALL_ENDPOINTS = "all"

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..addresses import hostport
 from .errors import ConfigError
 
 _PORT_RE = re.compile(r"[0-9]{1,5}")
@@ -29,8 +30,7 @@ class Nameserver:
     port: int = 53
 
     def __str__(self) -> str:
-        host = f"[{self.address}]" if ":" in self.address else self.address
-        return f"{host}:{self.port}" if self.port != 53 else self.address
+        return hostport(self.address, self.port) if self.port != 53 else self.address
 
 
 def dns_name(text: str) -> str | None:

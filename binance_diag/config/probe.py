@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..addresses import bracketed
 from ..model import Target
-from .endpoints import _bracket
 from .errors import ConfigError
 from .hosts import Nameserver
 from .timeouts import Timeouts
@@ -51,8 +51,8 @@ def resolve_warnings(resolve: Mapping[tuple[str, int], tuple[str, ...]],
     """One line per --resolve entry no target connects to. curl ignores those silently,
     which hides a wrong port (443 for 9443); the CLI warns, and still runs."""
     wanted = {(t.host, t.port) for t in targets}
-    probed = ", ".join(f"{_bracket(t.host)}:{t.port}" for t in targets)
-    return [f"--resolve {_bracket(host)}:{port} matches no endpoint probed ({probed}): "
+    probed = ", ".join(f"{bracketed(t.host)}:{t.port}" for t in targets)
+    return [f"--resolve {bracketed(host)}:{port} matches no endpoint probed ({probed}): "
             "ignored, as curl does" for host, port in resolve if (host, port) not in wanted]
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from ..addresses import bracketed
 from .errors import ConfigError
 from .hosts import parse_host_port
 
@@ -33,7 +34,7 @@ class Proxy:
     @property
     def url(self) -> str:
         """The proxy URL with the password redacted: safe for every output."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        host = bracketed(self.host)
         creds = ""
         if self.username is not None:
             creds = f"{self.username}:***@" if self.password is not None else f"{self.username}@"

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..addresses import address_class, is_ip_literal
+from ..addresses import address_class, bracketed, is_ip_literal
 from ..model import JSON, ProbeReport, StageName, StageResult, StageStatus
 from .describe import code, seconds, stage_time, took
 
@@ -69,7 +69,7 @@ class Facts:
             "url": target.url,
             "host": target.host,
             "port": str(target.port),
-            "hostport": f"{_bracketed(target.host)}:{target.port}",
+            "hostport": f"{bracketed(target.host)}:{target.port}",
             "endpoint": target.endpoint,
             "path": target.path,
             # "Probe again": the command as the user ran it, options and all, when known.
@@ -96,7 +96,7 @@ class Facts:
         import shlex
 
         target, dns = self.target, self.details(StageName.DNS)
-        hostport = f"{_bracketed(target.host)}:{target.port}"
+        hostport = f"{bracketed(target.host)}:{target.port}"
         trust = str(self.details(StageName.TLS).get("trust") or "")
         own_ca = bool(trust) and not is_certifi(trust)  # --ca-bundle FILE
         values = {"connect_to": hostport, "curl_options": "",
@@ -110,7 +110,7 @@ class Facts:
         if isinstance(addresses, list) and addresses:
             connected = self.details(StageName.TCP).get("connected_to")
             address = str(connected).rsplit(":", 1)[0] if connected else \
-                _bracketed(str(addresses[0]))
+                bracketed(str(addresses[0]))
             values["connect_to"] = f"{address}:{target.port}"
             values["curl_options"] += f"--resolve {hostport}:{address} "
         values["curl_options"] += self._curl_proxy()
@@ -314,11 +314,6 @@ def _password_to_fill(text: str) -> str:
     """A recorded URL has its password masked (`:***@`): a command to run says what to put
     there instead of sending `***`."""
     return text.replace(":***@", ":PASSWORD@")
-
-
-def _bracketed(host: str) -> str:
-    """An IPv6 literal as URLs and `host:port` need it: `[::1]`."""
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def is_certifi(trust: str) -> bool:

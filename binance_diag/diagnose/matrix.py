@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..addresses import hostport
 from ..exitcodes import ExitCode, exit_code_for
 from ..model import (
     ErrorKind,
@@ -32,8 +33,7 @@ MATRIX_SCHEMA_ID = "binance-diag/matrix/1"
 def base_url(target: Target) -> str:
     """The endpoint's base URL with its port spelled out: `wss://stream.binance.com:443`."""
     scheme = "wss" if target.secure else "ws"
-    host = f"[{target.host}]" if ":" in target.host else target.host
-    return f"{scheme}://{host}:{target.port}{path_prefix(target)}"
+    return f"{scheme}://{hostport(target.host, target.port)}{path_prefix(target)}"
 
 
 def path_prefix(target: Target) -> str:

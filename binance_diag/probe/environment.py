@@ -13,6 +13,7 @@ from importlib import metadata
 from urllib.parse import urlsplit, urlunsplit
 
 from .. import __version__
+from ..addresses import bracketed
 from ..config.proxies import ProxyChoice
 from ..model import JSON
 
@@ -33,8 +34,7 @@ def redact_url(url: str) -> str:
     if parts.password is None and parts.username is None:
         return url
     host = parts.hostname or ""
-    if ":" in host:  # an IPv6 literal keeps its brackets
-        host = f"[{host}]"
+    host = bracketed(host)
     if parts.port:
         host = f"{host}:{parts.port}"
     user = parts.username or ""

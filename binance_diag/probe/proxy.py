@@ -10,13 +10,14 @@ import asyncio
 import ipaddress
 import socket
 
+from ..addresses import hostport
 from ..config.probe import ProbeConfig
 from ..model import JSON, ErrorKind
 from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
 from .connection import Connection
 from .sansio.tunnel import HttpConnect, Socks5, TunnelHandshake
-from .tcp import hostport, open_socket
+from .tcp import open_socket
 
 
 async def open_tunnel(

@@ -17,6 +17,7 @@ import socket
 import time
 from dataclasses import dataclass
 
+from ..addresses import hostport
 from ..config.probe import ProbeConfig
 from ..model import JSON, ErrorKind
 from ..timing import Deadline, format_seconds
@@ -226,6 +227,3 @@ async def open_socket(
     return sock, None, ""
 
 
-def hostport(address: str, port: int) -> str:
-    """`1.2.3.4:443` or `[::1]:443`."""
-    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
+from ..addresses import bracketed, hostport
 from ..config.endpoints import build_target, parse_symbols
 from ..config.errors import ConfigError
 from ..config.hosts import parse_host
@@ -248,7 +249,7 @@ def banner(scenario: Scenario, request: SimulateRequest) -> str:
     lines = [
         f"binance-diag simulate: fault {fault.name} - {fault.description}",
         f"  a probe concludes: {fault.expectation}" + (f" ({fault.note})" if fault.note else ""),
-        f"  address   {_hostport(scenario.host, scenario.port)} {_PEER_NOTES[fault.peer]}"
+        f"  address   {hostport(scenario.host, scenario.port)} {_PEER_NOTES[fault.peer]}"
         .replace("{tls}", "TLS" if scenario.tls else "plain TCP, ws://"),
         f"  url       {target.url}",
         f"            ({scenario.hostname} must lead to {scenario.address}: the probe line "
@@ -263,14 +264,14 @@ def banner(scenario: Scenario, request: SimulateRequest) -> str:
     if scenario.dns_port is not None:
         answer = (f"answers {scenario.hostname} and the other Binance hosts with "
                   f"{scenario.address}" if fault.peer != "dns" else f"plays {fault.name}")
-        lines.append(f"  dns       {_hostport(scenario.address, scenario.dns_port)} (UDP) "
+        lines.append(f"  dns       {hostport(scenario.address, scenario.dns_port)} (UDP) "
                      f"{answer}")
         if fault.peer != "dns":
             lines.append("            (a probe through it flags that loopback answer first, "
                          "dns.private_address, as it must for a real resolver)")
     if fault.peer == "server" and request.cert is None:
         client_url = target.url.replace(
-            f"//{scenario.hostname}:", f"//{_bracket(scenario.address)}:", 1)
+            f"//{scenario.hostname}:", f"//{bracketed(scenario.address)}:", 1)
         trust = (f" with ssl=ssl.create_default_context(cafile='{scenario.ca_bundle}')"
                  if scenario.ca_bundle else "")
         lines.append(f"  client    {client_url}{trust} (docs/simulate.md)")
@@ -302,7 +303,7 @@ def _report_activity(scenario: Scenario, stop: threading.Event, out: TextIO) -> 
     def report() -> None:
         nonlocal connections, requests
         seen_connections, seen_requests = server.connections, server.requests
-        lines = [f"{_clock(c.at)} connection from {_hostport(*c.client)}"
+        lines = [f"{_clock(c.at)} connection from {hostport(*c.client)}"
                  for c in seen_connections[connections:]]
         lines += [f"{_clock(r.at)} GET {r.path} ({r.header('User-Agent') or 'no User-Agent'})"
                   for r in seen_requests[requests:]]
@@ -349,12 +350,6 @@ def _ignoring_stop_signals() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def _bracket(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
-
-
-def _hostport(host: str, port: int) -> str:
-    return f"{_bracket(host)}:{port}"
 
 
 def _clock(at: float) -> str:

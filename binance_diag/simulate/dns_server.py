@@ -23,6 +23,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
+from ..addresses import hostport
 from .peer import LOOPBACK_V4, Peer
 
 DEFAULT_TTL = 60
@@ -92,8 +93,7 @@ class DnsServer(Peer):
     @property
     def nameserver(self) -> str:
         """The `--resolver` value that reaches this server."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return hostport(self.host, self.port)
 
     @property
     def questions(self) -> tuple[DnsQuestion, ...]:

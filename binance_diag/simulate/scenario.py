@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..addresses import hostport
 from ..config.endpoints import build_target
 from ..config.hosts import parse_nameserver, parse_resolve
 from ..config.probe import ProbeConfig
@@ -72,8 +73,7 @@ class Scenario:
         """`--resolver` values (IP:PORT) reaching the scenario's DNS server, if any."""
         if self.dns_port is None:
             return ()
-        host = f"[{self.address}]" if ":" in self.address else self.address
-        return (f"{host}:{self.dns_port}",)
+        return (hostport(self.address, self.dns_port),)
 
     @property
     def cli_args(self) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ...addresses import hostport
 from ...model import Blame, ErrorKind, Severity, StageName, StageStatus
 from ...timing import format_ms
 from ..describe import code
@@ -35,8 +36,7 @@ def attempt_lines(facts: Facts, subject: Subject) -> list[str]:
 
 
 def _hostport(attempt: Mapping[str, object]) -> str:
-    address, port = str(attempt.get("address")), attempt.get("port")
-    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    return hostport(str(attempt.get("address")), attempt.get("port"))
 
 
 def tcp_values(facts: Facts, subject: Subject) -> Mapping[str, str]:

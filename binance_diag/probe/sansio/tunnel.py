@@ -13,6 +13,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...addresses import hostport
 from ...model import ErrorKind
 
 MAX_RESPONSE = 16384
@@ -69,7 +70,7 @@ class HttpConnect(TunnelHandshake):
     def __init__(self, host: str, port: int, username: str | None = None,
                  password: str | None = None, user_agent: str = "binance-diag") -> None:
         super().__init__()
-        authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        authority = hostport(host, port)
         lines = [f"CONNECT {authority} HTTP/1.1", f"Host: {authority}",
                  f"User-Agent: {user_agent}"]
         if username is not None:
