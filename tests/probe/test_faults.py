@@ -16,22 +16,10 @@ from binance_diag.probe.runner import SUPERVISION_MARGIN
 from binance_diag.simulate.certs import CertificateAuthority
 from binance_diag.simulate.faults import FAULTS
 from binance_diag.simulate.scenario import Scenario, start_fault
-from tests.probe.helpers import FAST, make_config, probe
+from tests.probe.helpers import FAST, config_for, make_config, probe
 from tests.utils import MS
 
 GRACE = 0.5
-
-
-@pytest.fixture(scope="module")
-def certs() -> CertificateAuthority:
-    return CertificateAuthority()
-
-
-def config_for(scenario: Scenario, symbols: tuple[str, ...] = ("BTCUSDT",)):  # type: ignore[no-untyped-def]
-    return make_config(
-        scenario.url_base, symbols, resolve=scenario.resolve, resolvers=scenario.nameservers,
-        ca_bundle=scenario.ca_bundle,
-    )
 
 
 @pytest.fixture
@@ -91,129 +79,12 @@ def test_healthy_details(certs: CertificateAuthority) -> None:
         assert result.duration_ms is not None and result.duration_ms < 1000
 
 
-def test_combined_stream_reports_each_symbol(certs: CertificateAuthority) -> None:
-    with start_fault("healthy", certs=certs) as scenario:
-        report = probe(config_for(scenario, ("BTCUSDT", "ETHUSDT", "BNBUSDT")))
-        assert scenario.server is not None
-        assert scenario.server.requests[0].path == (
-            "/stream?streams=btcusdt@aggTrade/ethusdt@aggTrade/bnbusdt@aggTrade")
-    message = report.stage(StageName.FIRST_MESSAGE)
-    assert message is not None and message.status is StageStatus.OK
-    assert set(message.details["streams"]) == {
-        "btcusdt@aggTrade", "ethusdt@aggTrade", "bnbusdt@aggTrade"}
-
-
-def test_silent_stream_tells_a_live_link_from_a_dead_one(certs: CertificateAuthority) -> None:
-    with start_fault("silent-stream", certs=certs) as scenario:
-        report = probe(config_for(scenario))
-        assert scenario.server is not None
-        asked = scenario.server.client_messages
-    message = report.stage(StageName.FIRST_MESSAGE)
-    assert message is not None and message.error is not None
-    assert message.error.extra["link_alive"] is True
-    assert message.details["list_subscriptions"]["result"] == ["btcusdt@aggTrade"]
-    assert any("LIST_SUBSCRIPTIONS" in text for text in asked)
-
-
-def test_trickling_peer_cannot_stretch_the_upgrade(certs: CertificateAuthority) -> None:
-    from binance_diag.simulate.server import ServerOptions
-
-    budget = 600 * MS
-    with start_fault("trickle", certs=certs,
-                     options=ServerOptions(trickle_interval=100 * MS)) as scenario:
-        config = config_for(scenario)
-        from dataclasses import replace
-
-        config = replace(config, timeouts=replace(FAST, ws_upgrade=budget))
-        report = probe(config)
-    upgrade = report.stage(StageName.WS_UPGRADE)
-    assert upgrade is not None and upgrade.error is not None
-    assert upgrade.error.kind.value == "timeout"
-    assert upgrade.error.extra["bytes_received"] >= 3  # bytes did come, slowly
-    assert upgrade.duration_ms is not None
-    assert budget * 1000 <= upgrade.duration_ms < budget * 1000 + 100
-
-
-@pytest.mark.parametrize(("fault", "code"), [("close-1008", 1008), ("close-1011", 1011)])
-def test_close_code_and_reason_are_kept(certs: CertificateAuthority, fault: str,
-                                        code: int) -> None:
-    with start_fault(fault, certs=certs) as scenario:
-        report = probe(config_for(scenario))
-    failed = report.failed_stage
-    assert failed is not None and failed.error is not None
-    assert failed.error.extra["code"] == code
-    assert failed.error.extra["reason"]
-
-
-def test_untrusted_certificate_names_the_presented_issuer(certs: CertificateAuthority) -> None:
-    with start_fault("tls-untrusted", certs=certs) as scenario:
-        report = probe(config_for(scenario))
-    failed = report.failed_stage
-    assert failed is not None and failed.error is not None
-    presented = failed.error.extra["presented"]
-    assert "stream.binance.com" in presented["sans"]
-    assert presented["issuer"] in failed.error.message
-
-
-def test_http_451_keeps_binance_body(certs: CertificateAuthority) -> None:
-    with start_fault("http-451", certs=certs) as scenario:
-        report = probe(config_for(scenario))
-    failed = report.failed_stage
-    assert failed is not None and failed.error is not None
-    assert failed.error.extra["status"] == 451
-    assert "restricted location" in failed.error.extra["body_excerpt"]
-
-
-def test_429_keeps_retry_after(certs: CertificateAuthority) -> None:
-    with start_fault("http-429", certs=certs) as scenario:
-        report = probe(config_for(scenario))
-    failed = report.failed_stage
-    assert failed is not None and failed.error is not None
-    assert failed.error.extra["retry_after"] == "60"
-
-
 def test_through_dns_server_scenario(certs: CertificateAuthority) -> None:
     with start_fault("healthy", certs=certs, dns=True) as scenario:
         report = probe(config_for(scenario))
     assert report.failed_stage is None
     dns = report.stage(StageName.DNS)
     assert dns is not None and dns.details["addresses"] == ["127.0.0.1"]
-
-
-def test_duration_measures_rate_gaps_and_pings(certs: CertificateAuthority) -> None:
-    from dataclasses import replace
-
-    from binance_diag.simulate.server import ServerOptions
-
-    options = ServerOptions(ping_interval=100 * MS, interval=50 * MS)
-    with start_fault("ping-timeout", certs=certs, options=options) as scenario:
-        config = replace(config_for(scenario), hold=800 * MS)
-        report = probe(config)
-    message = report.stage(StageName.FIRST_MESSAGE)
-    assert message is not None and message.status is StageStatus.OK
-    hold = message.details["hold"]
-    assert hold["closed"] is None  # we answered every ping, so the server kept us
-    assert hold["pings_seen"] >= 4
-    assert hold["pongs_sent"] == hold["pings_seen"]
-    assert 50 * MS <= hold["ping_interval_s"] < 200 * MS
-    assert hold["messages"] >= 5
-    assert hold["largest_gap_ms"] < 300
-    assert 0 < hold["median_gap_ms"] <= hold["largest_gap_ms"]
-
-
-def test_duration_sees_a_stall(certs: CertificateAuthority) -> None:
-    from dataclasses import replace
-
-    from binance_diag.simulate.server import ServerOptions
-
-    options = ServerOptions(message_count=2, interval=50 * MS)
-    with start_fault("stall-after", certs=certs, options=options) as scenario:
-        report = probe(replace(config_for(scenario), hold=600 * MS))
-    message = report.stage(StageName.FIRST_MESSAGE)
-    assert message is not None
-    hold = message.details["hold"]
-    assert hold["messages"] == 1  # the second of two; the first was the stage's
-    assert hold["largest_gap_ms"] >= 450
 
 
 def test_a_stall_while_holding_is_diagnosed(certs: CertificateAuthority) -> None:

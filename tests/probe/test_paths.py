@@ -34,11 +34,6 @@ CONNECT = 500 * MS
 SHORT = replace(FAST, tcp=CONNECT)
 
 
-@pytest.fixture(scope="module")
-def certs() -> CertificateAuthority:
-    return CertificateAuthority()
-
-
 def matrix_of(*scenarios: Scenario, timeouts: Timeouts = SHORT,
               endpoints: tuple[str, ...] = ()) -> EndpointMatrix:
     """Probe the scenarios (or `endpoints` reached through them) side by side, as the CLI."""

@@ -15,11 +15,6 @@ from tests.probe.helpers import failure, make_config, probe
 HOST = "stream.binance.com"
 
 
-@pytest.fixture(scope="module")
-def certs() -> CertificateAuthority:
-    return CertificateAuthority()
-
-
 @pytest.mark.parametrize("kind", ["http", "socks5"])
 def test_healthy_through_proxy_with_auth(certs: CertificateAuthority, kind: str) -> None:
     proxy_class = HttpConnectProxy if kind == "http" else Socks5Proxy
