@@ -61,6 +61,10 @@ def parse_proxy_url(url: str, source: str = "--proxy") -> Proxy:
     if scheme not in PROXY_SCHEMES:
         raise ConfigError(f"invalid proxy in {source}: expected http://, socks5:// or socks5h://")
     host, port = parse_host_port(parts.netloc.rpartition("@")[2], f"proxy in {source}")
+    username = unquote(parts.username) if parts.username is not None else None
+    password = unquote(parts.password) if parts.password is not None else None
+    if scheme.startswith("socks5"):
+        _check_socks5_credentials(username, password, source)
     return Proxy(
         scheme=scheme,
         host=host,
@@ -69,6 +73,20 @@ def parse_proxy_url(url: str, source: str = "--proxy") -> Proxy:
         password=unquote(parts.password) if parts.password is not None else None,
         source=source,
     )
+
+
+SOCKS5_CREDENTIAL_BYTES = 255
+"""RFC 1929 §2: the SOCKS5 user name and password are each sent with a one-byte length."""
+
+
+def _check_socks5_credentials(username: str | None, password: str | None, source: str) -> None:
+    """Refuse what a SOCKS5 proxy cannot be sent, naming neither value (secrets)."""
+    for what, value in (("user name", username), ("password", password)):
+        size = len(value.encode()) if value is not None else 0
+        if size > SOCKS5_CREDENTIAL_BYTES:
+            raise ConfigError(f"invalid proxy in {source}: the SOCKS5 {what} is {size} bytes; "
+                              f"SOCKS5 allows at most {SOCKS5_CREDENTIAL_BYTES} bytes "
+                              "(RFC 1929)")
 
 
 def _env(environ: Mapping[str, str], name: str) -> tuple[str, str] | None:

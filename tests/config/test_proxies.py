@@ -115,3 +115,27 @@ def test_no_proxy_port_in_other_digits_is_no_port() -> None:
     assert no_proxy_matches(HOST, 53, "stream.binance.com:\u0665\u0663")
     assert no_proxy_matches(HOST, PORT, "stream.binance.com:\u00b2")
     assert not no_proxy_matches(HOST, PORT, "stream.binance.com:53")
+
+
+@pytest.mark.parametrize("userinfo", ["u" * 256 + ":pw", "bob:" + "%C3%A9" * 128,
+                                      "u" * 300])
+def test_socks5_credentials_over_255_bytes_are_refused_at_config_time(userinfo: str) -> None:
+    for scheme in ("socks5", "socks5h"):
+        with pytest.raises(ConfigError, match="255 bytes") as refused:
+            parse_proxy_url(f"{scheme}://{userinfo}@127.0.0.1:1080")
+        message = str(refused.value)
+        assert "\n" not in message and "uuuuuuuuuu" not in message and "é" not in message
+    # HTTP Basic has no such limit: a long user name is fine there.
+    assert parse_proxy_url(f"http://{userinfo}@127.0.0.1:3128").username is not None
+
+
+@pytest.mark.timeout(30)
+def test_an_over_long_socks5_password_exits_3_with_one_line() -> None:
+    from tests.simulate.running import run_cli
+
+    result = run_cli("probe", "BTCUSDT", "--proxy", "socks5h://bob:" + "p" * 256 + "@127.0.0.1:1",
+                     "--timeout", "1")
+    assert result.returncode == 3, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "255 bytes" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr and "p" * 20 not in result.stderr + result.stdout

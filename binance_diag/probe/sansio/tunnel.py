@@ -17,6 +17,9 @@ from ...addresses import hostport
 from ...model import ErrorKind
 
 MAX_RESPONSE = 16384
+SOCKS5_FIELD = 255
+"""RFC 1929 §2 and RFC 1928 §5: a user name, a password and a host name are each sent with
+a one-byte length, so none can exceed 255 bytes."""
 
 SOCKS5_REPLIES = {
     1: "general SOCKS server failure",
@@ -151,6 +154,12 @@ class Socks5(TunnelHandshake):
                                          "SOCKS5 proxy requires a username and password")
                 return
             user, password = self.username.encode(), (self.password or "").encode()
+            if len(user) > SOCKS5_FIELD or len(password) > SOCKS5_FIELD:
+                self.error = TunnelError(
+                    ErrorKind.AUTH_REQUIRED,
+                    "SOCKS5 user name and password are limited to 255 bytes each (RFC 1929): "
+                    f"these are {len(user)} and {len(password)} bytes")
+                return
             self._out += bytes([1, len(user)]) + user + bytes([len(password)]) + password
             self._step = "auth"
         else:
@@ -172,7 +181,15 @@ class Socks5(TunnelHandshake):
             atyp = b"\x01" if address.version == 4 else b"\x04"
             encoded = address.packed
         except ValueError:
-            name = self.host.encode("idna")
+            try:
+                name = self.host.encode("idna")
+            except UnicodeError:
+                name = b""
+            if not 0 < len(name) <= SOCKS5_FIELD:
+                self.error = TunnelError(ErrorKind.REJECTED, "the target host name cannot be "
+                                         "sent to a SOCKS5 proxy (empty, over 255 bytes, or "
+                                         "not a valid IDNA name)")
+                return
             atyp, encoded = b"\x03", bytes([len(name)]) + name
         self._out += b"\x05\x01\x00" + atyp + encoded + struct.pack("!H", self.port)
         self._step = "reply"

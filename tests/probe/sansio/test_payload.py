@@ -2,6 +2,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from binance_diag.model import ErrorKind
 from binance_diag.probe.sansio.payload import Event, Problem, Reply, classify_message
@@ -56,3 +58,78 @@ def test_problems(payload: str, kind: ErrorKind) -> None:
 def test_reply_to_a_request() -> None:
     result = classify_message('{"result": ["btcusdt@aggTrade"], "id": 1}', ["BTCUSDT"])
     assert result == Reply(1, ["btcusdt@aggTrade"])
+
+
+# Hostile peers (issue 16): whatever a frame holds, the answer is a classified result.
+
+def test_deeply_nested_json_is_invalid_payload_not_a_crash() -> None:
+    text = "[" * 200_000 + "]" * 200_000
+    result = classify_message(text, ["BTCUSDT"])
+    assert isinstance(result, Problem) and result.kind is ErrorKind.INVALID_PAYLOAD
+    assert "nest" in result.message
+    assert len(result.extra["excerpt"]) <= 250
+
+
+@pytest.mark.parametrize("event_time", [10**400, -1, 2**70])
+def test_an_event_time_no_clock_can_hold_is_invalid(event_time: int) -> None:
+    result = classify_message(json.dumps(agg(E=event_time)), ["BTCUSDT"])
+    assert isinstance(result, Problem) and result.kind is ErrorKind.INVALID_PAYLOAD
+
+
+def test_a_list_where_a_stream_name_belongs_is_invalid() -> None:
+    text = json.dumps({"stream": ["btcusdt@aggTrade"], "data": agg()})
+    result = classify_message(text, ["BTCUSDT"])
+    assert isinstance(result, Problem) and result.kind is ErrorKind.INVALID_PAYLOAD
+
+
+def test_the_excerpt_is_short_and_escaped() -> None:
+    text = "\x00\x1b[31m" + "x" * 5_000_000
+    result = classify_message(text, ["BTCUSDT"])
+    assert isinstance(result, Problem)
+    excerpt = result.extra["excerpt"]
+    assert len(excerpt) <= 250
+    assert "\x00" not in excerpt and "\x1b" not in excerpt and "\\x1b" in excerpt
+
+
+def test_odd_values_in_fields_never_leak_unbounded_into_the_problem() -> None:
+    text = json.dumps({"e": ["x" * 10_000] * 100})
+    result = classify_message(text, ["BTCUSDT"])
+    assert isinstance(result, Problem) and result.kind is ErrorKind.WRONG_STREAM
+    assert len(json.dumps(result.extra)) < 1000
+
+
+def test_a_reply_keeps_its_id_only_if_it_is_a_plain_scalar() -> None:
+    result = classify_message('{"result": null, "id": [1]}', ["BTCUSDT"])
+    assert isinstance(result, Reply) and result.id is None
+
+
+KEYS = st.sampled_from(["e", "E", "s", "stream", "data", "id", "result", "p", "q", "a", "f",
+                        "l", "T", "m", "M"]) | st.text(max_size=3)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=6),
+    max_leaves=20,
+)
+events_with_odd_fields = st.fixed_dictionaries(
+    {}, optional={k: st.just(v) for k, v in agg().items()}).flatmap(
+    lambda base: st.dictionaries(st.sampled_from(list(agg())), json_values, max_size=4).map(
+        lambda over: json.dumps({**base, **over})))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=300), st.binary(max_size=300),
+                 json_values.map(json.dumps),
+                 st.builds(lambda depth, open_: open_ * depth, st.integers(0, 50_000),
+                           st.sampled_from(["[", '{"a":', '{"stream":"x","data":'])),
+                 events_with_odd_fields))
+def test_any_text_gets_a_classified_bounded_answer(text: str | bytes) -> None:
+    result = classify_message(text, ["BTCUSDT", "ETHUSDT"], require_spot_fields=True)
+    assert isinstance(result, Event | Reply | Problem)
+    if isinstance(result, Problem):
+        assert result.kind in (ErrorKind.INVALID_PAYLOAD, ErrorKind.WRONG_STREAM)
+        # What a report keeps of the message is short and encodes as UTF-8 JSON.
+        kept = json.dumps(result.extra, ensure_ascii=False, allow_nan=False)
+        kept.encode("utf-8")
+        assert len(kept) < 3000
+    if isinstance(result, Event):
+        assert 0 <= result.event_time_ms <= 2**53

@@ -2,6 +2,9 @@
 
 import struct
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from binance_diag.model import ErrorKind
 from binance_diag.probe.sansio.tunnel import HttpConnect, Socks5
 
@@ -66,3 +69,62 @@ def test_socks5_failures() -> None:
     hs.feed(b"\x05\x00\x05\x02\x00\x01")
     assert hs.error is not None and hs.error.kind is ErrorKind.REJECTED
     assert "not allowed by ruleset" in hs.error.message
+
+
+# Hostile input (issue 16): nothing a proxy sends, and no credential, makes these raise.
+
+def test_socks5_credentials_over_255_bytes_are_an_error_not_a_crash() -> None:
+    for user, password in (("u" * 256, "pw"), ("bob", "é" * 128)):
+        hs = Socks5("h", 443, user, password)
+        hs.bytes_to_send()
+        hs.feed(b"\x05\x02")
+        assert hs.error is not None and hs.error.kind is ErrorKind.AUTH_REQUIRED
+        assert "255 bytes" in hs.error.message
+        assert hs.bytes_to_send() == b""  # nothing half-sent
+
+
+def test_socks5_target_name_too_long_is_an_error_not_a_crash() -> None:
+    hs = Socks5("a" * 300 + ".example", 443)
+    hs.feed(b"\x05\x00")
+    assert hs.error is not None and hs.error.kind is ErrorKind.REJECTED
+
+
+def _feed_in_chunks(hs: HttpConnect | Socks5, data: st.DataObject, stream: bytes) -> None:
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=6)))
+    for start, end in zip([0, *cuts], [*cuts, len(stream)], strict=True):
+        if end > start:
+            hs.feed(stream[start:end])
+            hs.bytes_to_send()
+    if data.draw(st.booleans()):
+        hs.feed(b"")
+    assert not (hs.done and hs.error is not None)
+    if hs.error is not None:
+        assert hs.error.kind in (ErrorKind.REJECTED, ErrorKind.AUTH_REQUIRED)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_any_connect_answer_in_any_chunks_is_classified(data: st.DataObject) -> None:
+    parts = data.draw(st.lists(st.sampled_from(
+        [b"HTTP/1.1 ", b"HTTP/1.0 ", b"200", b"407", b"\xd9\xa5\xd9\xa5\xd9\xa5", b" OK",
+         b"\r\n", b"Proxy-Authenticate: Basic\r\n", b":", b"\r\n\r\n", b"x" * 5000])
+        | st.binary(max_size=40), max_size=12))
+    hs = HttpConnect("stream.binance.com", 9443, data.draw(st.none() | st.text(max_size=300)),
+                     data.draw(st.none() | st.text(max_size=300)))
+    hs.bytes_to_send()
+    _feed_in_chunks(hs, data, b"".join(parts))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_socks5_answer_in_any_chunks_is_classified(data: st.DataObject) -> None:
+    parts = data.draw(st.lists(st.sampled_from(
+        [b"\x05", b"\x00", b"\x02", b"\xff", b"\x01", b"\x03", b"\x04", b"\x05\x00\x00\x01",
+         b"\x05\x00\x00\x03\xff", b"\x05\x00\x00\x04", b"\x7f\x00\x00\x01\x01\xbb"])
+        | st.binary(max_size=24), max_size=12))
+    user = data.draw(st.none() | st.text(max_size=300))
+    host = data.draw(st.sampled_from(["stream.binance.com", "127.0.0.1", "::1",
+                                      "a" * 300, "xn--bad-", "ex\u00e4mple.com"]))
+    hs = Socks5(host, 9443, user, data.draw(st.none() | st.text(max_size=300)))
+    hs.bytes_to_send()
+    _feed_in_chunks(hs, data, b"".join(parts))
