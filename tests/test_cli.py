@@ -2,68 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.schema_check import VALIDATOR
-
-
-def run_cli(
-    *args: str, timeout: float = 30, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the CLI with no proxy variables from the caller's environment, unless given."""
-    clean = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    return subprocess.run(
-        [sys.executable, "-m", "binance_diag", *args],
-        capture_output=True, text=True, timeout=timeout, check=False, env={**clean, **(env or {})},
-    )
-
-
-def closed_loopback_port() -> int:
-    """A loopback port with nothing listening: connecting to it is refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def assert_one_error_line(result: subprocess.CompletedProcess[str], message: str) -> None:
-    """DESIGN.md §5: exit 3, one `binance-diag: error:` line on stderr, no traceback."""
-    assert result.returncode == 3, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("binance-diag: error: ") and message in lines[0], lines[0]
-    assert "Traceback" not in result.stderr
-    assert result.stdout == ""
-
-
-@pytest.fixture
-def dns_trap() -> Iterator[socket.socket]:
-    """A loopback UDP socket to pass as --resolver: a DNS query the probe sends lands here."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.setblocking(False)
-        yield sock
-
-
-def trap_address(trap: socket.socket) -> str:
-    host, port = trap.getsockname()
-    return f"{host}:{port}"
-
-
-def trapped(trap: socket.socket) -> bytes | None:
-    """The first datagram the trap got, None if none (loopback delivery is immediate)."""
-    try:
-        return trap.recv(4096)
-    except BlockingIOError:
-        return None
+from tests.commands.helpers import assert_one_error_line, run_cli
 
 
 def test_version() -> None:
@@ -111,80 +54,9 @@ def test_bad_input_exits_3_with_one_line(args: list[str], message: str) -> None:
     assert_one_error_line(run_cli(*args), message)
 
 
-def test_endpoints_lists_presets() -> None:
-    result = run_cli("endpoints")
-    assert result.returncode == 0
-    for preset in ("spot", "spot-443", "data-stream", "usdm", "coinm", "testnet", "us"):
-        assert f"\n{preset} " in "\n" + result.stdout
-    assert "wss://fstream.binance.com/market" in result.stdout
-
-
-@pytest.mark.timeout(30)
-def test_refused_port_is_critical_with_valid_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    port = closed_loopback_port()
-    out = tmp_path / "report.json"
-    result = run_cli("probe", "BTCUSDT", "--endpoint", f"ws://127.0.0.1:{port}",
-                     "--format", "json", "--output", str(out))
-    assert result.returncode == 2, result.stderr
-    document = json.loads(result.stdout)
-    VALIDATOR.validate(document)
-    assert document["failed_stage"] == "tcp"
-    tcp = document["stages"][1]
-    assert tcp["error"]["kind"] == "refused"
-    assert [s["status"] for s in document["stages"]] == [
-        "ok", "failed", "skipped", "skipped", "skipped"]
-    assert json.loads(out.read_text()) == document
-
-
-@pytest.mark.parametrize(
-    ("endpoint", "message"),
-    [
-        ("wss://[::1", "unbalanced [ ] around the host"),
-        ("wss://127.0.0.1 :1", "host '127.0.0.1 ' is not an IP address or a DNS name"),
-        ("wss://exa mple.test", "host 'exa mple.test' is not an IP address or a DNS name"),
-        ("wss://u:p@nothing.test:1", "user:password@ is not supported"),
-        ("wss://nothing.test#frag", "give the base URL, without #fragment"),
-        ("ws://127.0.0.1:9,wss://exa mple.test", "host 'exa mple.test' is not"),
-    ],
-)
-def test_bad_endpoint_host_is_refused_before_any_dns_query(
-    endpoint: str, message: str, dns_trap: socket.socket,
-) -> None:
-    result = run_cli("probe", "BTCUSDT", "--endpoint", endpoint, "--resolver",
-                     trap_address(dns_trap), "--timeout", "0.3")
-    assert_one_error_line(result, f"invalid endpoint {endpoint.split(',')[-1]!r}: {message}")
-    assert trapped(dns_trap) is None
-
-
-def test_the_dns_trap_sees_a_query_for_a_valid_name(dns_trap: socket.socket) -> None:
-    """The control for the test above: a well-formed host is asked of the trap."""
-    result = run_cli("probe", "BTCUSDT", "--endpoint", "wss://nothing.test:1", "--resolver",
-                     trap_address(dns_trap), "--timeout", "0.3", "--format", "nagios")
-    assert result.returncode == 2, result.stderr
-    query = trapped(dns_trap)
-    assert query is not None and b"\x07nothing\x04test\x00" in query
-
-
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
-@pytest.mark.timeout(20)
-def test_ca_bundle_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
-    fifo = tmp_path / "ca.pem"
-    os.mkfifo(fifo)
-    result = run_cli("probe", "BTCUSDT", "--endpoint", "ws://127.0.0.1:9", "--ca-bundle",
-                     str(fifo), timeout=10)
-    assert_one_error_line(result, f"--ca-bundle {fifo} is not a regular file")
-
-
-@pytest.mark.timeout(30)
-def test_base_url_with_ws_and_a_resolve_entry_for_no_target() -> None:
-    """`/ws` as Binance documents the base URL is not doubled; an unused --resolve is a
-    warning (curl ignores it silently), not an error: the probe still runs."""
-    port = closed_loopback_port()
-    result = run_cli("probe", "BTCUSDT", "--endpoint", f"ws://127.0.0.1:{port}/ws",
-                     "--resolve", "stream.binance.com:443:127.0.0.1", "--format", "json")
-    assert result.returncode == 2, result.stderr
-    assert json.loads(result.stdout)["target"]["url"] == (
-        f"ws://127.0.0.1:{port}/ws/btcusdt@aggTrade")
-    assert result.stderr.splitlines() == [
-        f"binance-diag: warning: --resolve stream.binance.com:443 matches no endpoint probed "
-        f"(127.0.0.1:{port}): ignored, as curl does"]
+def test_no_arguments_show_the_help_and_exit_0() -> None:
+    result = run_cli()
+    assert result.returncode == 0, result.stderr
+    for command in ("probe", "endpoints", "simulate", "demo", "loopwatch"):
+        assert command in result.stdout
+    assert "Traceback" not in result.stderr

@@ -24,9 +24,9 @@ from binance_diag.run.matrix import run_bounded
 from binance_diag.simulate.certs import CertificateAuthority
 from binance_diag.simulate.scenario import Scenario, start_fault
 from binance_diag.simulate.server import ServerOptions
+from tests.commands.helpers import run_cli
 from tests.matrix_check import validated_matrix
 from tests.probe.helpers import FAST, make_config, probe
-from tests.test_cli import run_cli
 from tests.utils import MS
 
 GRACE = 0.5
