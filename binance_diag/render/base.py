@@ -1,7 +1,8 @@
 """What every output format provides, and the registry `--format` chooses from.
 
-pip-audit's `_format/` pattern: one small base, one module per format. Modules are imported
-only when their format is asked for, so `--format json` never imports rich.
+pip-audit's `_format/` pattern: one small base, one module per format, each rendering a probe
+report and the endpoint matrix. Modules are imported only when their format is asked for, so
+`--format json` never imports rich.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import importlib
 from abc import ABC, abstractmethod
 from typing import ClassVar, TextIO
 
+from ..diagnose.matrix import EndpointMatrix
 from ..model import ProbeReport
 
 FORMATTERS = {
@@ -33,9 +35,18 @@ class Formatter(ABC):
     def format(self, report: ProbeReport) -> str:
         """The whole report as text, the same whether it goes to a file or a pipe."""
 
+    @abstractmethod
+    def format_matrix(self, matrix: EndpointMatrix) -> str:
+        """The endpoint matrix as text (endpoint x stage, then the verdict), file or pipe."""
+
     def show(self, report: ProbeReport, stream: TextIO) -> None:
         """Write the report for a person or a program reading `stream` (stdout)."""
         stream.write(self.format(report))
+        stream.flush()
+
+    def show_matrix(self, matrix: EndpointMatrix, stream: TextIO) -> None:
+        """Write the endpoint matrix for a person or a program reading `stream` (stdout)."""
+        stream.write(self.format_matrix(matrix))
         stream.flush()
 
 

@@ -1,7 +1,8 @@
-"""The JSON report: the stable, versioned contract of DESIGN.md §4.
+"""The JSON report and matrix documents: the stable, versioned contract of DESIGN.md §4.
 
-Pure. `report_to_dict` is the single place that decides field names; the JSON Schema in
-`binance_diag/schema/` is checked against it by the tests.
+Pure. `report_to_dict` and `matrix_to_dict` are the only places that decide field names; the
+JSON Schemas in `binance_diag/schema/` are checked against them by the tests. The matrix
+document embeds each endpoint's `binance-diag/probe/1` report.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import json
 from datetime import datetime
 from typing import Any
 
+from ..diagnose.matrix import MATRIX_SCHEMA_ID, EndpointMatrix, MatrixRow
 from ..exitcodes import exit_code_for
 from ..model import SCHEMA_ID, Blockage, Finding, ProbeReport, StageResult
 from .base import Formatter
+from .matrix_view import command, generated_at, root_cause
 
 
 def timestamp(at: datetime | None) -> str | None:
@@ -110,9 +113,55 @@ def render_json(report: ProbeReport) -> str:
     return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"
 
 
+def matrix_to_dict(matrix: EndpointMatrix) -> dict[str, Any]:
+    """The `binance-diag/matrix/1` document (docs/json-report.md, schema/matrix-1)."""
+    verdict = matrix.verdict
+    first = matrix.rows[0].report if matrix.rows else None
+    return {
+        "schema": MATRIX_SCHEMA_ID,
+        "tool": {"name": "binance-diag", "version": first.tool_version if first else ""},
+        "generated_at": timestamp(generated_at(matrix)),
+        "command": command(matrix),
+        "status": verdict.status.value,
+        "exit_code": int(verdict.exit_code),
+        "verdict": verdict.text,
+        "working": list(verdict.working),
+        "failing": list(verdict.failing),
+        "stages": [s.value for s in matrix.stages],
+        "endpoints": [_endpoint(row) for row in matrix.rows],
+        "reports": [report_to_dict(row.report) for row in matrix.rows],
+    }
+
+
+def _endpoint(row: MatrixRow) -> dict[str, Any]:
+    failed = row.report.failed_stage
+    top = root_cause(row)
+    return {
+        "endpoint": row.endpoint,
+        "url": row.url,
+        "works": row.works,
+        "status": row.report.status.value,
+        "failed_stage": failed.name.value if failed else None,
+        "error_kind": failed.error.kind.value if failed and failed.error else None,
+        "root_cause": top.id if top is not None else None,
+        "cells": {c.stage.value: {"status": c.status.value if c.status else None,
+                                  "duration_ms": c.duration_ms,
+                                  "error_kind": c.error_kind.value if c.error_kind else None,
+                                  "text": c.text}
+                  for c in row.cells},
+    }
+
+
+def render_json_matrix(matrix: EndpointMatrix) -> str:
+    return json.dumps(matrix_to_dict(matrix), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
 class JsonFormatter(Formatter):
     name = "json"
     suffix = ".json"
 
     def format(self, report: ProbeReport) -> str:
         return render_json(report)
+
+    def format_matrix(self, matrix: EndpointMatrix) -> str:
+        return render_json_matrix(matrix)

@@ -4,7 +4,8 @@ Pure. A stage that could not complete is an `<error>`; one that completed an exc
 answer failed validation (a certificate, an HTTP status, a payload), or that passed slower
 than its `--crit` threshold, is a `<failure>`; a stage never reached is `<skipped>`. Key
 measurements are `<properties>`; a `--warn` threshold crossed is noted in `<system-out>`
-without failing the test.
+without failing the test. The endpoint matrix is one testsuite per endpoint, each exactly as
+its own report renders.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..diagnose.describe import crossed_threshold, stage_line, total_ms
+from ..diagnose.matrix import EndpointMatrix
 from ..model import ErrorKind, Finding, ProbeReport, StageName, StageResult, StageStatus
 from .base import Formatter
 from .markup import plain
@@ -155,9 +157,35 @@ def render_junit(report: ProbeReport) -> str:
         + "\n"
 
 
+def render_junit_matrix(matrix: EndpointMatrix) -> str:
+    """One testsuite per endpoint (each exactly as `probe --format junit` renders it)."""
+    suites = ET.Element("testsuites", name="binance-diag endpoint matrix")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    time = 0.0
+    for row in matrix.rows:
+        suite = ET.fromstring(render_junit(row.report)).find("testsuite")
+        if suite is None:  # pragma: no cover - render_junit always writes one
+            continue
+        suite.set("name", row.endpoint if row.endpoint == row.url
+                  else f"{row.endpoint} ({row.url})")
+        for key in totals:
+            totals[key] += int(suite.get(key, "0"))
+        time = max(time, float(suite.get("time", "0")))  # they ran concurrently
+        suites.append(suite)
+    for key, value in totals.items():
+        suites.set(key, str(value))
+    suites.set("time", f"{time:.3f}")
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") \
+        + "\n"
+
+
 class JunitFormatter(Formatter):
     name = "junit"
     suffix = ".xml"
 
     def format(self, report: ProbeReport) -> str:
         return render_junit(report)
+
+    def format_matrix(self, matrix: EndpointMatrix) -> str:
+        return render_junit_matrix(matrix)

@@ -1,16 +1,21 @@
-"""The incident report as GitHub-flavoured Markdown, ready to paste into an incident.
+"""The incident report and the endpoint matrix as GitHub-flavoured Markdown, ready to paste
+into an incident.
 
 Pure. Sections in the order of DESIGN.md §1: title, Date, Target, Status; Current Status
 (with the event loop); Timeline; Problem Analysis; Root Cause Hypothesis; Recommended
-Solutions; Immediate Actions; Environment; Report Generated.
+Solutions; Immediate Actions; Environment; Report Generated. The matrix is a table of
+endpoint x stage, the verdict, and the root cause of each failing endpoint.
 """
 
 from __future__ import annotations
 
 from ..diagnose.describe import clock, code
+from ..diagnose.matrix import EndpointMatrix
 from ..model import Finding, ProbeReport
 from .base import Formatter
+from .json import timestamp
 from .markup import to_markdown
+from .matrix_view import command, generated_at, grid, root_cause, subject
 from .view import SEVERITY_MARKS, ReportView, report_view
 
 RULE = "---"
@@ -101,9 +106,34 @@ def _also(finding: Finding) -> str:
             f"{evidence}")
 
 
+def render_markdown_matrix(matrix: EndpointMatrix) -> str:
+    def row_line(cells: list[str]) -> str:
+        return "| " + " | ".join(cells) + " |"
+
+    cells = grid(matrix)
+    lines = [f"# Endpoint matrix: {to_markdown(subject(matrix))}", "",
+             f"**Verdict:** {to_markdown(matrix.verdict.text)}", "",
+             "Times in ms; an error kind where a stage failed, `-` where it was not reached.",
+             "", row_line(cells[0]), row_line(["---"] * len(cells[0]))]
+    for line in cells[1:]:
+        lines.append(row_line([f"`{line[0]}`", *line[1:]]))
+    findings = [(row, root_cause(row)) for row in matrix.rows if not row.works]
+    if findings:
+        lines += ["", "## Root cause per failing endpoint", ""]
+        for row, top in findings:
+            if top is not None:
+                lines.append(f"- `{row.endpoint}`: **{to_markdown(top.title)}** "
+                             f"(`{top.id}`) — {to_markdown(top.hypothesis)}")
+    lines += ["", f"*Report generated {timestamp(generated_at(matrix))}:* `{command(matrix)}`"]
+    return "\n".join(lines) + "\n"
+
+
 class MarkdownFormatter(Formatter):
     name = "markdown"
     suffix = ".md"
 
     def format(self, report: ProbeReport) -> str:
         return render_markdown(report)
+
+    def format_matrix(self, matrix: EndpointMatrix) -> str:
+        return render_markdown_matrix(matrix)

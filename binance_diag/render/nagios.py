@@ -5,12 +5,14 @@
 
 Pure. The state word matches the exit code (DESIGN.md §5); perfdata follows the plugin
 guidelines: `'label'=value[UOM];[warn];[crit];[min];[max]`, `U` for a stage never reached,
-with `--warn` / `--crit` limits as warn / crit and the stage timeout as max.
+with `--warn` / `--crit` limits as warn / crit and the stage timeout as max. For the endpoint
+matrix, the state word is the matrix's exit code and the perfdata each endpoint's total.
 """
 
 from __future__ import annotations
 
 from ..diagnose.describe import STAGE_ACTIONS, not_applicable, total_ms
+from ..diagnose.matrix import EndpointMatrix
 from ..exitcodes import ExitCode, exit_code_for
 from ..model import ErrorKind, ProbeReport, StageResult, Thresholds
 from ..timing import format_ms
@@ -62,9 +64,25 @@ def render_nagios(report: ProbeReport) -> str:
     return f"BINANCE-DIAG {STATES[code]}: {text} | {' '.join(perf)}\n"
 
 
+def render_nagios_matrix(matrix: EndpointMatrix) -> str:
+    """One line; the state word is the matrix's exit code; perfdata: each endpoint's total."""
+    verdict = matrix.verdict
+    text = " ".join(verdict.text.replace("|", "/").split())
+    perf = []
+    for row in matrix.rows:
+        name = row.endpoint.replace("'", "").replace("=", "")
+        value = f"{round(total_ms(row.report), 1):g}ms" if row.works else "U"
+        limit = sum(s.timeout_s for s in row.report.stages) * 1000
+        perf.append(f"'{name}'={value};;;0;{round(limit, 1):g}")
+    return f"BINANCE-DIAG {STATES[verdict.exit_code]}: {text} | {' '.join(perf)}\n"
+
+
 class NagiosFormatter(Formatter):
     name = "nagios"
     suffix = ".txt"
 
     def format(self, report: ProbeReport) -> str:
         return render_nagios(report)
+
+    def format_matrix(self, matrix: EndpointMatrix) -> str:
+        return render_nagios_matrix(matrix)

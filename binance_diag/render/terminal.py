@@ -1,4 +1,5 @@
-"""The incident report for a terminal, through rich: the same sections as the Markdown.
+"""The incident report and the endpoint matrix for a terminal, through rich: the report has
+the same sections as the Markdown, the matrix is a table of endpoint x stage.
 
 Takes a `rich.console.Console`: colours on a terminal, plain colourless text when the output
 is not a terminal or NO_COLOR is set (`styled`: rich alone would keep bold and dim).
@@ -12,19 +13,25 @@ from collections.abc import Iterable, Mapping
 from typing import TextIO
 
 from rich.console import Console, Group, RenderableType
+from rich.markup import escape
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
 from ..diagnose.describe import clock
+from ..diagnose.matrix import EndpointMatrix
 from ..exitcodes import ExitCode
 from ..model import Finding, ProbeReport
 from .base import Formatter
+from .json import timestamp
 from .markup import spans
+from .matrix_view import command, failing_notes, generated_at, grid, subject
 from .view import SEVERITY_MARKS, ReportView, report_view
 
 PLAIN_WIDTH = 100
 """Columns for plain text (a file, a pipe, CI logs), where there is no terminal to ask."""
+COLUMN_GAP = "  "
+"""Between the columns of the plain-text matrix."""
 STYLES = {"code": "cyan", "bold": "bold", "em": "italic", "text": ""}
 STATUS_STYLES = {ExitCode.OK: "bold green", ExitCode.WARNING: "bold yellow",
                  ExitCode.CRITICAL: "bold red", ExitCode.UNKNOWN: "bold magenta"}
@@ -179,6 +186,39 @@ def plain_text(report: ProbeReport, width: int = PLAIN_WIDTH) -> str:
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
 
+def plain_matrix_text(matrix: EndpointMatrix) -> str:
+    """The matrix as plain text: what `rich` shows when stdout is not a terminal, and what
+    `--output` gets."""
+    cells = grid(matrix)
+    widths = [max(len(line[i]) for line in cells) for i in range(len(cells[0]))]
+    lines = [f"binance-diag endpoint matrix: {subject(matrix)}, {len(matrix.rows)} endpoints "
+             "probed concurrently (times in ms)", ""]
+    lines += [COLUMN_GAP.join(cell.ljust(w) for cell, w in zip(line, widths, strict=True))
+              .rstrip() for line in cells]
+    lines += ["", f"Verdict: {matrix.verdict.text}"]
+    notes = failing_notes(matrix)
+    if notes:
+        lines += ["", "Root cause per failing endpoint:", *(f"  {n}" for n in notes)]
+    lines += ["", f"Report generated {timestamp(generated_at(matrix))} · {command(matrix)}"]
+    return "\n".join(lines) + "\n"
+
+
+def print_matrix(matrix: EndpointMatrix, console: Console) -> None:
+    """The matrix as a coloured table, its verdict and each failing endpoint's root cause."""
+    table = Table(title=escape(f"Endpoint matrix: {subject(matrix)} (times in ms)"))
+    for heading in grid(matrix)[0]:
+        table.add_column(heading, justify="left" if heading == "endpoint" else "right")
+    for row in matrix.rows:
+        cells = [f"[red]{c.text}[/]" if c.error_kind else escape(c.text) for c in row.cells]
+        result = "[green]works[/]" if row.works else "[bold red]FAILS[/]"
+        table.add_row(escape(row.endpoint), *cells, result)
+    console.print(table)
+    style = {0: "green", 1: "yellow"}.get(int(matrix.verdict.exit_code), "red")
+    console.print(f"[bold {style}]Verdict:[/] {escape(matrix.verdict.text)}")
+    for note in failing_notes(matrix):
+        console.print(f"  • {note}", markup=False)
+
+
 class TerminalFormatter(Formatter):
     name = "rich"
     suffix = ".txt"
@@ -194,3 +234,15 @@ class TerminalFormatter(Formatter):
         else:
             stream.write(plain_text(report))
         stream.flush()
+
+    def format_matrix(self, matrix: EndpointMatrix) -> str:
+        return plain_matrix_text(matrix)
+
+    def show_matrix(self, matrix: EndpointMatrix, stream: TextIO) -> None:
+        """A coloured table on a terminal (unless NO_COLOR), the plain text anywhere else."""
+        console = Console(file=stream, highlight=False, emoji=False)
+        if not styled(console):
+            stream.write(plain_matrix_text(matrix))
+            stream.flush()
+            return
+        print_matrix(matrix, console)

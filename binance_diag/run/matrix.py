@@ -146,23 +146,17 @@ class MatrixDelivery:
         return self.matrix.verdict.exit_code
 
     def render(self, output_format: str) -> str:
-        from ..render.matrix import render_matrix
+        from ..render.base import formatter_for
 
-        return render_matrix(self.matrix, output_format)
+        return formatter_for(output_format).format_matrix(self.matrix)
 
     def show(self, output_format: str, stream: TextIO) -> None:
-        from ..render.matrix import show_matrix
+        from ..render.base import formatter_for
 
-        if output_format == "rich":
-            show_matrix(self.matrix, stream)
-        else:
-            stream.write(self.render(output_format))
-            stream.flush()
+        formatter_for(output_format).show_matrix(self.matrix, stream)
 
     def markdown(self) -> str:
-        from ..render.matrix import render_matrix_markdown
-
-        return render_matrix_markdown(self.matrix)
+        return self.render("markdown")
 
     def annotation(self) -> str | None:
         from ..render.github import matrix_annotation

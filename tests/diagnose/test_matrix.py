@@ -1,9 +1,7 @@
-"""The endpoint matrix without I/O: `--endpoint` parsing, the verdict rules, every format."""
+"""The endpoint matrix without I/O: `--endpoint` parsing and the verdict rules (each format's
+rendering of it is tested beside that format, in tests/render/)."""
 
 from __future__ import annotations
-
-import io
-import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -12,10 +10,6 @@ from binance_diag.config.errors import ConfigError
 from binance_diag.diagnose.matrix import base_url, build_matrix, label, path_prefix
 from binance_diag.exitcodes import ExitCode
 from binance_diag.model import ErrorKind, OverallStatus, ProbeReport, StageName
-from binance_diag.render.base import FORMATTERS
-from binance_diag.render.matrix import RENDERERS, render_matrix, show_matrix
-from binance_diag.run.matrix import MAX_ENDPOINTS, check_matrix_size
-from tests.matrix_check import validated_matrix
 from tests.reports import make_report
 
 TCP, DNS, UPGRADE = StageName.TCP, StageName.DNS, StageName.WS_UPGRADE
@@ -44,12 +38,6 @@ def test_endpoints_split_on_commas_and_repeats_without_duplicates() -> None:
 def test_bad_endpoint_lists(values: list[str]) -> None:
     with pytest.raises(ConfigError):
         parse_endpoints(values)
-
-
-def test_matrix_size_is_bounded() -> None:
-    check_matrix_size(MAX_ENDPOINTS)
-    with pytest.raises(ConfigError, match="300 connection attempts"):
-        check_matrix_size(MAX_ENDPOINTS + 1)
 
 
 def test_base_url_spells_the_port_and_keeps_the_path_prefix() -> None:
@@ -140,72 +128,6 @@ def test_cells_show_error_kind_skipped_and_not_applicable() -> None:
     assert [c.text for c in matrix.rows[0].cells] == ["23.4", "refused", "-", "-", "-"]
     assert matrix.rows[1].cells[2].text == "n/a"
     assert matrix.verdict.text == "port 9443 is refused here (spot); ws://127.0.0.1:8080 works"
-
-
-def test_every_format_has_a_matrix_renderer() -> None:
-    assert set(RENDERERS) == set(FORMATTERS)
-
-
-@pytest.fixture
-def mixed() -> list[ProbeReport]:
-    return [failing("spot", TCP), ok("spot-443")]
-
-
-def test_json_document_follows_the_schema(mixed: list[ProbeReport]) -> None:
-    document = validated_matrix(render_matrix(build_matrix(mixed), "json"))
-    assert document["schema"] == "binance-diag/matrix/1"
-    assert document["exit_code"] == 1
-    assert [e["endpoint"] for e in document["endpoints"]] == ["spot", "spot-443"]
-    assert document["endpoints"][0]["cells"]["tcp"]["error_kind"] == "timeout"
-    assert document["endpoints"][0]["root_cause"] == "tcp.port_blocked"
-    assert [r["schema"] for r in document["reports"]] == ["binance-diag/probe/1"] * 2
-
-
-def test_plain_text_and_markdown_show_matrix_verdict_and_root_causes(
-        mixed: list[ProbeReport]) -> None:
-    matrix = build_matrix(mixed)
-    text = render_matrix(matrix, "rich")
-    assert "endpoint  dns   tcp      tls   ws_upgrade  first_message  result" in text
-    assert f"Verdict: {matrix.verdict.text}" in text
-    assert "[tcp.port_blocked]" in text
-    markdown = render_matrix(matrix, "markdown")
-    assert "| `spot` | 23.4 | timeout | - | - | - | FAILS |" in markdown
-    assert "(`tcp.port_blocked`)" in markdown
-
-
-def test_junit_has_one_testsuite_per_endpoint(mixed: list[ProbeReport]) -> None:
-    root = ET.fromstring(render_matrix(build_matrix(mixed), "junit"))
-    suites = root.findall("testsuite")
-    assert [s.get("name") for s in suites] == [
-        "spot (wss://stream.binance.com:9443)", "spot-443 (wss://stream.binance.com:443)"]
-    assert root.get("tests") == "10" and root.get("errors") == "1"
-
-
-def test_nagios_state_is_the_matrix_exit_code(mixed: list[ProbeReport]) -> None:
-    line = render_matrix(build_matrix(mixed), "nagios")
-    assert line.startswith("BINANCE-DIAG WARNING: port 9443 is filtered here (spot); ")
-    assert line.count("\n") == 1
-    assert "'spot'=U;;;0;30000 'spot-443'=351.2ms;;;0;30000" in line
-    none = render_matrix(build_matrix([failing("spot", TCP), failing("us", TCP)]), "nagios")
-    assert none.startswith("BINANCE-DIAG CRITICAL: every endpoint fails at tcp (timeout)")
-
-
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_terminal_view_is_a_table_and_takes_brackets_literally() -> None:
-    matrix = build_matrix([failing("wss://[::1]:9443", TCP), ok("spot-443")])
-    screen = Terminal()
-    show_matrix(matrix, screen)
-    text = screen.getvalue()
-    assert "┃" in text and "\x1b[" in text
-    assert "wss://[::1]:9443" in text
-    assert "port 9443 is filtered here; wss://stream.binance.com:443 works" in text
-    pipe = io.StringIO()
-    show_matrix(matrix, pipe)
-    assert pipe.getvalue() == render_matrix(matrix, "rich")
 
 
 def test_a_port_does_not_explain_an_http_refusal() -> None:

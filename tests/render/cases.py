@@ -1,10 +1,12 @@
-"""The reports every format is rendered from in the golden tests: healthy and several failures."""
+"""The reports every format is rendered from in the golden tests: healthy and several failures;
+and the endpoint matrices the formats' matrix tests render."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
 
+from binance_diag.diagnose.matrix import EndpointMatrix, build_matrix
 from binance_diag.model import (
     Blockage,
     ErrorKind,
@@ -92,3 +94,18 @@ CASES: dict[str, Callable[[], ProbeReport]] = {
     "silent_stream": silent_stream,
     "degraded": degraded,
 }
+
+
+def failing(endpoint: str, stage: StageName = TCP, kind: ErrorKind = ErrorKind.TIMEOUT
+            ) -> ProbeReport:
+    return make_report(endpoint=endpoint, fail=stage, kind=kind)
+
+
+def mixed_matrix() -> EndpointMatrix:
+    """spot's port 9443 filtered, spot-443 working: a WARNING with one root cause."""
+    return build_matrix([failing("spot"), make_report(endpoint="spot-443")])
+
+
+def failed_matrix() -> EndpointMatrix:
+    """Every endpoint filtered the same way: CRITICAL, and not the endpoint's fault."""
+    return build_matrix([failing("spot"), failing("us")])

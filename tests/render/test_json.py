@@ -12,9 +12,10 @@ from binance_diag.model import (
     StageResult,
     StageStatus,
 )
-from binance_diag.render.json import report_to_dict
+from binance_diag.render.json import JsonFormatter, report_to_dict
 from binance_diag.schema import load_probe_schema
-from tests.render.cases import CASES
+from tests.matrix_check import validated_matrix
+from tests.render.cases import CASES, mixed_matrix
 from tests.schema_check import validated_json
 
 AT = datetime(2026, 1, 4, 8, 41, 59, 784000, tzinfo=UTC)
@@ -104,3 +105,13 @@ def test_exit_code_tells_a_critical_degraded_run_from_a_warning() -> None:
     assert crit_doc["status"] == warn_doc["status"] == "degraded"
     assert (crit_doc["exit_code"], warn_doc["exit_code"]) == (2, 1)
     assert validated_json(CASES["healthy"]())["exit_code"] == 0
+
+
+def test_matrix_document_follows_the_schema() -> None:
+    document = validated_matrix(JsonFormatter().format_matrix(mixed_matrix()))
+    assert document["schema"] == "binance-diag/matrix/1"
+    assert document["exit_code"] == 1
+    assert [e["endpoint"] for e in document["endpoints"]] == ["spot", "spot-443"]
+    assert document["endpoints"][0]["cells"]["tcp"]["error_kind"] == "timeout"
+    assert document["endpoints"][0]["root_cause"] == "tcp.port_blocked"
+    assert [r["schema"] for r in document["reports"]] == ["binance-diag/probe/1"] * 2

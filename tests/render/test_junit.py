@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from binance_diag.model import ErrorKind, StageName, Thresholds
-from binance_diag.render.junit import render_junit
-from tests.render.cases import CASES
+from binance_diag.render.junit import JunitFormatter, render_junit
+from tests.render.cases import CASES, mixed_matrix
 from tests.reports import make_report
 
 #                       tests, failures, errors, skipped
@@ -70,3 +70,11 @@ def test_control_characters_from_the_wire_stay_well_formed() -> None:
                          message="first message is not JSON: \x00\x1b[31m",
                          extra={"excerpt": "\x00\x01"})
     ET.fromstring(render_junit(report))
+
+
+def test_matrix_has_one_testsuite_per_endpoint() -> None:
+    root = ET.fromstring(JunitFormatter().format_matrix(mixed_matrix()))
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == [
+        "spot (wss://stream.binance.com:9443)", "spot-443 (wss://stream.binance.com:443)"]
+    assert root.get("tests") == "10" and root.get("errors") == "1"

@@ -7,10 +7,10 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from binance_diag.model import ErrorKind, StageName
-from binance_diag.render.markdown import render_markdown
+from binance_diag.render.markdown import MarkdownFormatter, render_markdown
 from binance_diag.render.markup import plain, spans, to_markdown
 from binance_diag.render.view import report_view
-from tests.render.cases import CASES
+from tests.render.cases import CASES, mixed_matrix
 from tests.reports import make_report
 
 SECTIONS = ["Current Status", "Timeline", "Problem Analysis", "Root Cause Hypothesis",
@@ -70,7 +70,7 @@ def test_markup_spans_and_escaping() -> None:
 def test_outside_text_with_markers_stays_text_inside_bold() -> None:
     from binance_diag.diagnose.describe import literal
 
-    message = "proxy http://user:***@127.0.0.1:1: `refused` \\ *really*"
+    message = "proxy http://***@127.0.0.1:1: `refused` \\ *really*"
     sentence = f"Proxy: **{literal(message)}** (after 1 ms)"
     assert spans(sentence) == [("text", "Proxy: "), ("bold", message),
                                ("text", " (after 1 ms)")]
@@ -85,8 +85,16 @@ def test_a_redacted_proxy_url_in_the_status_lines() -> None:
     from binance_diag.diagnose.describe import stage_line
     from binance_diag.model import StageError, StageResult, StageStatus
 
-    message = "proxy http://user:***@127.0.0.1:1: refused"
+    message = "proxy http://***@127.0.0.1:1: refused"
     failed = StageResult(StageName.PROXY, StageStatus.FAILED, 5.0, duration_ms=0.6,
                          error=StageError(ErrorKind.REFUSED, message))
     assert spans(stage_line(failed)) == [("text", "Proxy: "), ("bold", message),
                                          ("text", " (after 0.6 ms)")]
+
+
+def test_matrix_is_a_table_with_the_verdict_and_root_causes() -> None:
+    markdown = MarkdownFormatter().format_matrix(mixed_matrix())
+    tokens = PARSER.parse(markdown)
+    assert any(t.type == "table_open" for t in tokens)
+    assert "| `spot` | 23.4 | timeout | - | - | - | FAILS |" in markdown
+    assert "(`tcp.port_blocked`)" in markdown

@@ -8,8 +8,8 @@ import pytest
 
 from binance_diag.exitcodes import exit_code_for
 from binance_diag.model import StageName, Thresholds
-from binance_diag.render.nagios import STATES, render_nagios
-from tests.render.cases import CASES
+from binance_diag.render.nagios import STATES, NagiosFormatter, render_nagios
+from tests.render.cases import CASES, failed_matrix, mixed_matrix
 from tests.reports import make_report
 
 LINE = re.compile(
@@ -63,3 +63,12 @@ def test_perfdata_numbers_are_plain_decimals() -> None:
 def test_several_streams_deliver() -> None:
     line = render_nagios(make_report(symbols=("BTCUSDT", "ETHUSDT")))
     assert line.startswith("BINANCE-DIAG OK: btcusdt@aggTrade, ethusdt@aggTrade deliver data;")
+
+
+def test_matrix_state_is_the_matrix_exit_code() -> None:
+    line = NagiosFormatter().format_matrix(mixed_matrix())
+    assert line.startswith("BINANCE-DIAG WARNING: port 9443 is filtered here (spot); ")
+    assert line.count("\n") == 1
+    assert "'spot'=U;;;0;30000 'spot-443'=351.2ms;;;0;30000" in line
+    none = NagiosFormatter().format_matrix(failed_matrix())
+    assert none.startswith("BINANCE-DIAG CRITICAL: every endpoint fails at tcp (timeout)")

@@ -1,4 +1,5 @@
-"""Every `--format` value has a formatter, and the pure formats do not import rich."""
+"""Every `--format` value has a formatter for a report and a matrix, and the pure formats do
+not import rich."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from binance_diag.commands.common import OutputFormat
 from binance_diag.render.base import FORMATTERS, formatter_for
-from tests.render.cases import healthy
+from tests.render.cases import healthy, mixed_matrix
 
 
 def test_every_format_has_a_formatter_and_back() -> None:
@@ -21,6 +22,7 @@ def test_formatter_renders(output_format: str) -> None:
     formatter = formatter_for(output_format)
     assert formatter.name == output_format
     assert formatter.format(healthy()).endswith("\n")
+    assert formatter.format_matrix(mixed_matrix()).endswith("\n")
 
 
 def test_unknown_format() -> None:

@@ -7,9 +7,10 @@ import io
 import pytest
 from rich.console import Console
 
+from binance_diag.diagnose.matrix import build_matrix
 from binance_diag.model import ErrorKind, StageName
 from binance_diag.render.terminal import TerminalFormatter, print_report
-from tests.render.cases import CASES
+from tests.render.cases import CASES, failing, mixed_matrix
 from tests.reports import make_report
 
 SECTIONS = ("Current Status", "Timeline (UTC)", "Problem Analysis", "Root Cause Hypothesis",
@@ -81,3 +82,27 @@ def test_no_color_on_a_terminal_means_no_escape_codes_at_all(
     TerminalFormatter().show(CASES["tls_hang"](), plain)
     assert "\x1b" not in plain.getvalue()
     assert "Root Cause Hypothesis" in plain.getvalue()
+
+
+def test_plain_matrix_shows_the_grid_the_verdict_and_root_causes() -> None:
+    matrix = mixed_matrix()
+    text = TerminalFormatter().format_matrix(matrix)
+    assert "endpoint  dns   tcp      tls   ws_upgrade  first_message  result" in text
+    assert f"Verdict: {matrix.verdict.text}" in text
+    assert "[tcp.port_blocked]" in text
+
+
+def test_matrix_on_a_terminal_is_a_table_and_takes_brackets_literally(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    matrix = build_matrix([failing("wss://[::1]:9443"), make_report(endpoint="spot-443")])
+    screen = FakeTTY()
+    TerminalFormatter().show_matrix(matrix, screen)
+    text = screen.getvalue()
+    assert "┃" in text and "\x1b[" in text
+    assert "wss://[::1]:9443" in text
+    assert "port 9443 is filtered here; wss://stream.binance.com:443 works" in text
+    pipe = io.StringIO()
+    TerminalFormatter().show_matrix(matrix, pipe)
+    assert pipe.getvalue() == TerminalFormatter().format_matrix(matrix)
