@@ -15,9 +15,22 @@ def main() -> None:
     if sys.argv[1:] in (["--version"], ["-V"]):
         print(f"binance-diag {__version__}")
         return
+    _scrub_outputs()
     try:
         from .cli import main as cli_main
     except KeyboardInterrupt:  # Ctrl-C while the imports run: no traceback either
         print("binance-diag: interrupted", file=sys.stderr)
         sys.exit(130)
     cli_main()
+
+
+def _scrub_outputs() -> None:
+    """Every credential in the command line or a proxy variable is masked in all that is
+    printed from here on, whatever path the text took (docs/security.md)."""
+    import os
+
+    from .redact import ScrubbingStream, collect_secrets
+
+    collect_secrets(sys.argv[1:], os.environ)
+    sys.stdout = ScrubbingStream(sys.stdout)
+    sys.stderr = ScrubbingStream(sys.stderr)

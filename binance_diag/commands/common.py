@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
@@ -20,16 +19,10 @@ class OutputFormat(StrEnum):
 
 def command_line(argv: Sequence[str] | None = None) -> str:
     """The command as typed, for the report ("Report Generated", JSON `command`, actions),
-    with any password in a URL masked: `--proxy http://alice:***@host:3128`."""
+    with the user-info of every URL masked: `--proxy http://***@host:3128`."""
     import shlex
 
+    from ..redact import redact_text
+
     words = sys.argv[1:] if argv is None else argv
-    return " ".join(["binance-diag", *(shlex.quote(redact_passwords(a)) for a in words)])
-
-
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:/@\s]*):[^@/\s]*@")
-
-
-def redact_passwords(text: str) -> str:
-    """`socks5://bob:pw@127.0.0.1:1080` -> `socks5://bob:***@127.0.0.1:1080`, anywhere in text."""
-    return _USERINFO.sub(r"\g<scheme>\g<user>:***@", text)
+    return " ".join(["binance-diag", *(shlex.quote(redact_text(a)) for a in words)])

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from ..addresses import bracketed
+from ..addresses import hostport
+from ..redact import MASK
 from .errors import ConfigError
 from .hosts import parse_host_port
 
@@ -34,11 +35,8 @@ class Proxy:
     @property
     def url(self) -> str:
         """The proxy URL with the password redacted: safe for every output."""
-        host = bracketed(self.host)
-        creds = ""
-        if self.username is not None:
-            creds = f"{self.username}:***@" if self.password is not None else f"{self.username}@"
-        return f"{self.scheme}://{creds}{host}:{self.port}"
+        creds = f"{MASK}@" if self.username is not None or self.password is not None else ""
+        return f"{self.scheme}://{creds}{hostport(self.host, self.port)}"
 
     @property
     def remote_dns(self) -> bool:
@@ -69,8 +67,8 @@ def parse_proxy_url(url: str, source: str = "--proxy") -> Proxy:
         scheme=scheme,
         host=host,
         port=port or PROXY_SCHEMES[scheme],
-        username=unquote(parts.username) if parts.username is not None else None,
-        password=unquote(parts.password) if parts.password is not None else None,
+        username=username,
+        password=password,
         source=source,
     )
 

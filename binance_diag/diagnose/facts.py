@@ -12,6 +12,7 @@ from typing import Any
 
 from ..addresses import address_class, bracketed, is_ip_literal
 from ..model import JSON, ProbeReport, StageName, StageResult, StageStatus
+from ..redact import MASK
 from .describe import code, seconds, stage_time, took
 
 BINANCE_DOMAINS = ("binance.com", "binance.vision", "binance.us", "binancefuture.com")
@@ -311,9 +312,9 @@ def markdown_command(command: str, symbols: tuple[str, ...] = ()) -> str:
 
 
 def _password_to_fill(text: str) -> str:
-    """A recorded URL has its password masked (`:***@`): a command to run says what to put
+    """A recorded URL has its user-info masked (`://***@`): a command to run says what to put
     there instead of sending `***`."""
-    return text.replace(":***@", ":PASSWORD@")
+    return text.replace(f"://{MASK}@", "://USER:PASSWORD@")
 
 
 def is_certifi(trust: str) -> bool:

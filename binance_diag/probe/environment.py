@@ -10,12 +10,11 @@ import platform
 import ssl
 import sys
 from importlib import metadata
-from urllib.parse import urlsplit, urlunsplit
 
 from .. import __version__
-from ..addresses import bracketed
 from ..config.proxies import ProxyChoice
 from ..model import JSON
+from ..redact import redact_url
 
 PROXY_VARIABLES = tuple(
     name
@@ -23,23 +22,6 @@ PROXY_VARIABLES = tuple(
                  "SOCKS_PROXY", "NO_PROXY")
     for name in (base, base.lower())
 )
-
-
-def redact_url(url: str) -> str:
-    """`http://user:secret@proxy:3128` -> `http://user:***@proxy:3128`."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable>"
-    if parts.password is None and parts.username is None:
-        return url
-    host = parts.hostname or ""
-    host = bracketed(host)
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = parts.username or ""
-    creds = f"{user}:***" if parts.password is not None else user
-    return urlunsplit((parts.scheme, f"{creds}@{host}", parts.path, parts.query, parts.fragment))
 
 
 def _version(package: str) -> str | None:

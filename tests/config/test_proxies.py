@@ -10,7 +10,7 @@ def test_parse_and_redact() -> None:
     proxy = parse_proxy_url("http://alice:s%40cret@proxy.corp:3128")
     assert (proxy.host, proxy.port, proxy.username, proxy.password) == (
         "proxy.corp", 3128, "alice", "s@cret")
-    assert proxy.url == "http://alice:***@proxy.corp:3128"
+    assert proxy.url == "http://***@proxy.corp:3128"
     assert "cret" not in repr(proxy.url)
     assert parse_proxy_url("socks5h://127.0.0.1").port == 1080
     assert parse_proxy_url("socks5h://127.0.0.1").remote_dns
@@ -49,7 +49,7 @@ def test_environment_choice_and_what_websockets_would_do() -> None:
     env = {"HTTPS_PROXY": "http://u:p@corp:3128", "all_proxy": "socks5://other:1080"}
     choice = select_proxy(HOST, PORT, True, env)
     assert choice.proxy is not None and choice.proxy.source == "HTTPS_PROXY"
-    assert choice.websockets_would_use == "http://u:***@corp:3128"
+    assert choice.websockets_would_use == "http://***@corp:3128"
     only_all = select_proxy(HOST, PORT, True, {"ALL_PROXY": "socks5h://corp:1080"})
     assert only_all.proxy is not None and only_all.proxy.source == "ALL_PROXY"
     assert only_all.websockets_would_use is None  # websockets ignores ALL_PROXY

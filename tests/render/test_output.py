@@ -119,14 +119,15 @@ def test_a_proxy_password_on_the_command_line_never_reaches_the_report(
     assert result.returncode == 2, result.stderr
     assert "s3cret" not in result.stdout + result.stderr
     if output_format in ("rich", "markdown", "json"):
-        assert "alice:***@127.0.0.1" in result.stdout
+        assert "***@127.0.0.1" in result.stdout
 
 
 def test_redact_passwords_in_any_url() -> None:
-    from binance_diag.commands.common import command_line, redact_passwords
+    from binance_diag.commands.common import command_line
+    from binance_diag.redact import redact_text as redact_passwords
 
-    assert redact_passwords("socks5h://bob:pw@[::1]:1080") == "socks5h://bob:***@[::1]:1080"
+    assert redact_passwords("socks5h://bob:pw@[::1]:1080") == "socks5h://***@[::1]:1080"
     assert redact_passwords("wss://stream.binance.com:9443/ws/a:b@c") == \
         "wss://stream.binance.com:9443/ws/a:b@c", "a path is not a password"
     assert command_line(["probe", "--proxy=http://u:p@h:1"]) == \
-        "binance-diag probe '--proxy=http://u:***@h:1'"
+        "binance-diag probe '--proxy=http://***@h:1'"

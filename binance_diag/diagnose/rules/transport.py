@@ -135,8 +135,8 @@ def auth_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
     if user is None:
         return {"auth": "wants credentials, and none were given",
                 "auth_title": "The proxy requires authentication"}
-    return {"auth": f"rejected the credentials given for user `{user}`",
-            "auth_title": f"The proxy rejected the credentials of `{user}`"}
+    return {"auth": "rejected the credentials given in the proxy URL",
+            "auth_title": "The proxy rejected the credentials given"}
 
 
 CHECK_PROXY = Action("Check the proxy settings: `env | grep -i _proxy` and the `--proxy` URL")
