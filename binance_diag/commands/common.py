@@ -1,20 +1,9 @@
-"""What several commands share: the `--format` choice and the command line as typed."""
+"""What several commands share: the command line as typed."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from enum import StrEnum
-
-
-class OutputFormat(StrEnum):
-    """`--format` values; binance_diag/render/base.py maps each to its formatter (tested)."""
-
-    RICH = "rich"
-    MARKDOWN = "markdown"
-    JSON = "json"
-    JUNIT = "junit"
-    NAGIOS = "nagios"
 
 
 def command_line(argv: Sequence[str] | None = None) -> str:

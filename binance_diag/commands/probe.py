@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from .common import OutputFormat, command_line
+from ..render.formats import OutputFormat
+from .common import command_line
 
 
 def probe(
@@ -149,11 +150,11 @@ def probe(
     if len(configs) > 1:
         from ..run.matrix import run_matrix_command
 
-        raise typer.Exit(int(run_matrix_command(configs, output_format.value, output,
+        raise typer.Exit(int(run_matrix_command(configs, output_format, output,
                                                 command_line(), thresholds, guard)))
     from ..run.probe import run_probe_command
 
-    code = run_probe_command(configs[0], output_format.value, output, command_line(),
+    code = run_probe_command(configs[0], output_format, output, command_line(),
                              thresholds, guard)
     raise typer.Exit(int(code))
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import OutputFormat
+from ..render.formats import OutputFormat
 
 
 def simulate(
@@ -130,11 +130,11 @@ def demo(
     if all_faults:
         from ..run.demo import check_all_arguments, run_demo_all
 
-        check_all_arguments(fault, output_format.value, output)
+        check_all_arguments(fault, output_format, output)
         raise typer.Exit(int(run_demo_all(timeout)))
     from ..run.demo import DEFAULT_FAULT, run_demo
 
-    code = run_demo(DEFAULT_FAULT if fault is None else fault, output_format.value, output,
+    code = run_demo(DEFAULT_FAULT if fault is None else fault, output_format, output,
                     timeout)
     raise typer.Exit(int(code))
 

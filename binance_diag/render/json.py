@@ -15,6 +15,7 @@ from ..diagnose.matrix import MATRIX_SCHEMA_ID, EndpointMatrix, MatrixRow
 from ..exitcodes import exit_code_for
 from ..model import SCHEMA_ID, Blockage, Finding, ProbeReport, StageResult
 from .base import Formatter
+from .formats import OutputFormat
 from .matrix_view import command, generated_at, root_cause
 
 
@@ -157,7 +158,8 @@ def render_json_matrix(matrix: EndpointMatrix) -> str:
 
 
 class JsonFormatter(Formatter):
-    name = "json"
+    name = OutputFormat.JSON
+    for_programs = True
     suffix = ".json"
 
     def format(self, report: ProbeReport) -> str:

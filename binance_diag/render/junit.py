@@ -19,6 +19,7 @@ from ..diagnose.describe import crossed_threshold, stage_line, total_ms
 from ..diagnose.matrix import EndpointMatrix
 from ..model import ErrorKind, Finding, ProbeReport, StageName, StageResult, StageStatus
 from .base import Formatter
+from .formats import OutputFormat
 from .markup import plain
 
 VALIDATION_KINDS = frozenset({
@@ -181,7 +182,8 @@ def render_junit_matrix(matrix: EndpointMatrix) -> str:
 
 
 class JunitFormatter(Formatter):
-    name = "junit"
+    name = OutputFormat.JUNIT
+    for_programs = True
     suffix = ".xml"
 
     def format(self, report: ProbeReport) -> str:

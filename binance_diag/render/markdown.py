@@ -13,6 +13,7 @@ from ..diagnose.describe import clock, code
 from ..diagnose.matrix import EndpointMatrix
 from ..model import Finding, ProbeReport
 from .base import Formatter
+from .formats import OutputFormat
 from .json import timestamp
 from .markup import to_markdown
 from .matrix_view import command, generated_at, grid, root_cause, subject
@@ -129,7 +130,7 @@ def render_markdown_matrix(matrix: EndpointMatrix) -> str:
 
 
 class MarkdownFormatter(Formatter):
-    name = "markdown"
+    name = OutputFormat.MARKDOWN
     suffix = ".md"
 
     def format(self, report: ProbeReport) -> str:

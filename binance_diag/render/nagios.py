@@ -17,6 +17,7 @@ from ..exitcodes import ExitCode, exit_code_for
 from ..model import ErrorKind, ProbeReport, StageResult, Thresholds
 from ..timing import format_ms
 from .base import Formatter
+from .formats import OutputFormat
 from .markup import plain
 
 STATES = {ExitCode.OK: "OK", ExitCode.WARNING: "WARNING", ExitCode.CRITICAL: "CRITICAL",
@@ -78,7 +79,8 @@ def render_nagios_matrix(matrix: EndpointMatrix) -> str:
 
 
 class NagiosFormatter(Formatter):
-    name = "nagios"
+    name = OutputFormat.NAGIOS
+    for_programs = True
     suffix = ".txt"
 
     def format(self, report: ProbeReport) -> str:

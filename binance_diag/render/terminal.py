@@ -23,6 +23,7 @@ from ..diagnose.matrix import EndpointMatrix
 from ..exitcodes import ExitCode
 from ..model import Finding, ProbeReport
 from .base import Formatter
+from .formats import OutputFormat
 from .json import timestamp
 from .markup import spans
 from .matrix_view import command, failing_notes, generated_at, grid, subject
@@ -220,7 +221,7 @@ def print_matrix(matrix: EndpointMatrix, console: Console) -> None:
 
 
 class TerminalFormatter(Formatter):
-    name = "rich"
+    name = OutputFormat.RICH
     suffix = ".txt"
 
     def format(self, report: ProbeReport) -> str:

@@ -12,10 +12,14 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Generic, Protocol, TextIO, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TextIO, TypeVar
 
 from ..exitcodes import ExitCode
+from ..render.formats import OutputFormat, formatter_for
 from .outfile import is_stdout, write_atomically
+
+if TYPE_CHECKING:
+    from ..render.base import Formatter
 
 EXPIRY_WAIT = 10.0
 """How long the run waits for the hard deadline's publication and exit, if it lost the race."""
@@ -34,21 +38,18 @@ class Deliverable(Protocol):
     def exit_code(self) -> ExitCode:
         """The exit code of DESIGN.md §5 for this result."""
 
-    def render(self, output_format: str) -> str:
-        """The whole result in one `--format`, as a file gets it."""
+    def render(self, formatter: Formatter) -> str:
+        """The whole result in one format, as a file gets it."""
 
-    def show(self, output_format: str, stream: TextIO) -> None:
+    def show(self, formatter: Formatter, stream: TextIO) -> None:
         """Write it to stdout in one format (`rich`: coloured on a terminal)."""
-
-    def markdown(self) -> str:
-        """The Markdown version, for GITHUB_STEP_SUMMARY."""
 
     def annotation(self) -> str | None:
         """The `::error ...::` workflow command for the verdict; None when all is well."""
 
 
 def deliver(
-    result: Deliverable, output_format: str, output: Path | None,
+    result: Deliverable, output_format: OutputFormat, output: Path | None,
     stdout: TextIO | None = None, stderr: TextIO | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> ExitCode:
@@ -59,8 +60,6 @@ def deliver(
     Markdown version is appended there and the verdict becomes a workflow annotation (on
     stderr when stdout carries a format other programs parse).
     """
-    from ..render.base import MACHINE_FORMATS
-
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     environ = os.environ if environ is None else environ
@@ -68,7 +67,7 @@ def deliver(
     undelivered = False
     if output is not None and not is_stdout(output):
         try:
-            write_atomically(output, result.render(output_format))
+            write_atomically(output, result.render(formatter_for(output_format)))
         except OSError as exc:  # checked before probing; a full disk still happens
             undelivered = True
             print(f"binance-diag: error: cannot write --output {output}: "
@@ -76,19 +75,20 @@ def deliver(
                   f"{int(ExitCode.UNKNOWN)})", file=stderr)
         else:
             if stdout.isatty():
-                shown = "rich"
-    result.show(shown, stdout)
+                shown = OutputFormat.RICH
+    shown_formatter = formatter_for(shown)
+    result.show(shown_formatter, stdout)
     summary = environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:
             with Path(summary).open("a", encoding="utf-8") as handle:
-                handle.write(result.markdown() + "\n")
+                handle.write(result.render(formatter_for(OutputFormat.MARKDOWN)) + "\n")
         except OSError as exc:
             print(f"binance-diag: warning: cannot append to GITHUB_STEP_SUMMARY: {exc}",
                   file=stderr)
         line = result.annotation()
         if line is not None:
-            print(line, file=stderr if shown in MACHINE_FORMATS else stdout, flush=True)
+            print(line, file=stderr if shown_formatter.for_programs else stdout, flush=True)
     # A file that was asked for and not written must not pass for a healthy run in CI.
     return ExitCode.UNKNOWN if undelivered else result.exit_code
 

@@ -26,6 +26,7 @@ from ..config.errors import ConfigError
 from ..config.timeouts import Timeouts, parse_timeout
 from ..exitcodes import ExitCode
 from ..model import ProbeReport
+from ..render.formats import OutputFormat
 from ..simulate.catalogue import lookup_fault
 from ..simulate.certs import CertificateAuthority
 from ..simulate.faults import FAULTS, Fault
@@ -70,18 +71,19 @@ def demo_options(fault: Fault, timeouts: Timeouts) -> ServerOptions:
     return options
 
 
-def demo_command(fault: Fault, timeouts: Timeouts, output_format: str = "rich",
+def demo_command(fault: Fault, timeouts: Timeouts,
+                 output_format: OutputFormat = OutputFormat.RICH,
                  output: Path | None = None) -> str:
     """The report's command line: re-runnable, with the stage budget stated."""
     words = ["binance-diag", "demo", "--fault", fault.name, "--timeout", f"{timeouts.tls:g}"]
-    if output_format != "rich":
-        words += ["--format", output_format]
+    if output_format is not OutputFormat.RICH:
+        words += ["--format", output_format.value]
     if output is not None:
         words += ["--output", str(output)]
     return shlex.join(words)
 
 
-def run_demo(fault_name: str, output_format: str, output: Path | None,
+def run_demo(fault_name: str, output_format: OutputFormat, output: Path | None,
              timeout: float | None = None, stderr: TextIO | None = None) -> ExitCode:
     """Stage one fault, probe it, show the report like `probe`; the probe's exit code."""
     from .probe import run_probe_command
@@ -206,9 +208,10 @@ def run_demo_all(timeout: float | None = None, out: TextIO | None = None,
     return ExitCode.OK
 
 
-def check_all_arguments(fault: str | None, output_format: str, output: Path | None) -> None:
+def check_all_arguments(fault: str | None, output_format: OutputFormat,
+                        output: Path | None) -> None:
     """`--all` prints its own table: refuse options that cannot apply (exit 3)."""
     if fault is not None:
         raise ConfigError("--all runs every fault: drop --fault")
-    if output_format != "rich" or output is not None:
+    if output_format is not OutputFormat.RICH or output is not None:
         raise ConfigError("--all prints a table: --format and --output do not apply")

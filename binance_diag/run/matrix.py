@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ..config.errors import ConfigError
 from ..config.guard import DEFAULT_SETTINGS, GuardSettings
@@ -27,8 +27,12 @@ from ..exitcodes import ExitCode
 from ..model import ProbeReport, Thresholds
 from ..probe.base import StageListener
 from ..probe.runner import run_probe
+from ..render.formats import OutputFormat
 from .deliver import Publication, deliver
 from .outfile import check_output
+
+if TYPE_CHECKING:
+    from ..render.base import Formatter
 
 MAX_ENDPOINTS = 32
 """More at once would look like a connection flood to Binance (and to a firewall)."""
@@ -44,8 +48,9 @@ def check_matrix_size(count: int) -> None:
 
 
 def run_matrix_command(
-    configs: Sequence[ProbeConfig], output_format: str, output: Path | None, command: str,
-    thresholds: Thresholds | None = None, guard: GuardSettings = DEFAULT_SETTINGS, *,
+    configs: Sequence[ProbeConfig], output_format: OutputFormat, output: Path | None,
+    command: str, thresholds: Thresholds | None = None,
+    guard: GuardSettings = DEFAULT_SETTINGS, *,
     listeners: Sequence[StageListener] = (),
 ) -> ExitCode:
     """Probe the endpoints under one loop watchdog and publish the matrix; its exit code.
@@ -145,18 +150,11 @@ class MatrixDelivery:
     def exit_code(self) -> ExitCode:
         return self.matrix.verdict.exit_code
 
-    def render(self, output_format: str) -> str:
-        from ..render.base import formatter_for
+    def render(self, formatter: Formatter) -> str:
+        return formatter.format_matrix(self.matrix)
 
-        return formatter_for(output_format).format_matrix(self.matrix)
-
-    def show(self, output_format: str, stream: TextIO) -> None:
-        from ..render.base import formatter_for
-
-        formatter_for(output_format).show_matrix(self.matrix, stream)
-
-    def markdown(self) -> str:
-        return self.render("markdown")
+    def show(self, formatter: Formatter, stream: TextIO) -> None:
+        formatter.show_matrix(self.matrix, stream)
 
     def annotation(self) -> str | None:
         from ..render.github import matrix_annotation

@@ -19,23 +19,18 @@ from ..model import ProbeReport, Thresholds
 from ..probe.base import Tracer
 from ..probe.guard import ProbeGuard
 from ..probe.runner import STAGES, ProbeProgress, StagePlan, run_probe
+from ..render.formats import OutputFormat
 from ..watchdog.supervise import run_abandoning
 from .deliver import Publication, deliver
 from .outfile import check_output
 
 if TYPE_CHECKING:
+    from ..render.base import Formatter
     from ..render.progress import StageProgress
 
 
-def render(report: ProbeReport, output_format: str) -> str:
-    """The report in one `--format` (`rich` gives plain text: the terminal view, uncoloured)."""
-    from ..render.base import formatter_for
-
-    return formatter_for(output_format).format(report)
-
-
 def run_probe_command(
-    config: ProbeConfig, output_format: str, output: Path | None, command: str,
+    config: ProbeConfig, output_format: OutputFormat, output: Path | None, command: str,
     thresholds: Thresholds | None = None, guard: GuardSettings = DEFAULT_SETTINGS, *,
     tracer: Tracer | None = None, stages: StagePlan = STAGES,
 ) -> ExitCode:
@@ -99,16 +94,11 @@ class ReportDelivery:
     def exit_code(self) -> ExitCode:
         return exit_code_for(self.report)
 
-    def render(self, output_format: str) -> str:
-        return render(self.report, output_format)
+    def render(self, formatter: Formatter) -> str:
+        return formatter.format(self.report)
 
-    def show(self, output_format: str, stream: TextIO) -> None:
-        from ..render.base import formatter_for
-
-        formatter_for(output_format).show(self.report, stream)
-
-    def markdown(self) -> str:
-        return render(self.report, "markdown")
+    def show(self, formatter: Formatter, stream: TextIO) -> None:
+        formatter.show(self.report, stream)
 
     def annotation(self) -> str | None:
         from ..render.github import annotation
@@ -117,7 +107,7 @@ class ReportDelivery:
 
 
 def publish(
-    report: ProbeReport, output_format: str, output: Path | None,
+    report: ProbeReport, output_format: OutputFormat, output: Path | None,
     stdout: TextIO | None = None, stderr: TextIO | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> ExitCode:

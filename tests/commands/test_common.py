@@ -1,4 +1,4 @@
-"""commands/common.py: the `--format` choice and the command line as the report shows it."""
+"""commands/common.py: the command line as the report shows it."""
 
 from __future__ import annotations
 
@@ -6,12 +6,7 @@ import sys
 
 import pytest
 
-from binance_diag.commands.common import OutputFormat, command_line
-
-
-def test_the_formats_a_user_can_ask_for() -> None:
-    assert [f.value for f in OutputFormat] == ["rich", "markdown", "json", "junit", "nagios"]
-    assert OutputFormat("json") is OutputFormat.JSON
+from binance_diag.commands.common import command_line
 
 
 def test_the_command_line_is_shell_quoted_and_prefixed() -> None:

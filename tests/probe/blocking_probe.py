@@ -16,6 +16,7 @@ import time
 from binance_diag.config.timeouts import Timeouts
 from binance_diag.model import StageName
 from binance_diag.probe.base import Tracer
+from binance_diag.render.formats import OutputFormat
 from binance_diag.run.matrix import run_matrix_command
 from binance_diag.run.probe import run_probe_command
 from binance_diag.simulate.scenario import probe_config, start_fault
@@ -34,7 +35,8 @@ def spin_forever() -> None:
         pass
 
 
-def main(mode: str, output_format: str, stage: str, matrix: str = "") -> int:
+def main(mode: str, format_name: str, stage: str, matrix: str = "") -> int:
+    output_format = OutputFormat(format_name)
     block = {"sleep": sleep_forever, "spin": spin_forever}[mode]
     blocked_stage = StageName(stage)
 

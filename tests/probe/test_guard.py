@@ -33,6 +33,7 @@ from binance_diag.model import (
 from binance_diag.probe.base import ProbeState, StageOutcome, Tracer
 from binance_diag.probe.guard import ProbeGuard, run_budget
 from binance_diag.probe.runner import STAGES, ProbeProgress, mark_blocked_time, run_probe
+from binance_diag.render.formats import OutputFormat
 from binance_diag.run.probe import run_probe_command
 from binance_diag.simulate.scenario import probe_config, start_fault
 from binance_diag.timing import Deadline, utc_now
@@ -135,7 +136,7 @@ def test_a_stage_that_swallows_its_cancellation_is_abandoned_on_time(
     with start_fault("healthy") as scenario:
         config = probe_config(scenario, timeouts)
         started = time.perf_counter()
-        code = run_probe_command(config, "json", None, "test", stages=stages)
+        code = run_probe_command(config, OutputFormat.JSON, None, "test", stages=stages)
         took = time.perf_counter() - started
     assert code == 2
     assert took < budget + 0.5 + 0.5, "timeout + grace, whatever the stage does"

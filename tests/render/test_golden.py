@@ -11,18 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from binance_diag.render.base import FORMATTERS, formatter_for
+from binance_diag.render.formats import FORMATTERS, OutputFormat, formatter_for
 from tests.render.cases import CASES
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("BINANCE_DIAG_UPDATE_GOLDEN") == "1"
-EXTENSIONS = {"rich": "txt", "markdown": "md", "json": "json", "junit": "xml",
-              "nagios": "nagios"}
+EXTENSIONS = {OutputFormat.RICH: "txt", OutputFormat.MARKDOWN: "md", OutputFormat.JSON: "json",
+              OutputFormat.JUNIT: "xml", OutputFormat.NAGIOS: "nagios"}
 
 
 @pytest.mark.parametrize("output_format", list(FORMATTERS))
 @pytest.mark.parametrize("case", list(CASES))
-def test_golden(case: str, output_format: str) -> None:
+def test_golden(case: str, output_format: OutputFormat) -> None:
     text = formatter_for(output_format).format(CASES[case]())
     path = GOLDEN / f"{case}.{EXTENSIONS[output_format]}"
     if UPDATE:

@@ -16,6 +16,7 @@ import pytest
 from binance_diag.diagnose.matrix import EndpointMatrix, build_matrix
 from binance_diag.exitcodes import ExitCode
 from binance_diag.model import StageName
+from binance_diag.render.formats import OutputFormat
 from binance_diag.run.deliver import Publication, deliver
 from binance_diag.run.matrix import MatrixDelivery
 from binance_diag.run.probe import publish
@@ -32,7 +33,7 @@ class FakeTTY(io.StringIO):
 def test_publish_output_file_and_terminal_view(tmp_path: Path) -> None:
     stdout, stderr = FakeTTY(), io.StringIO()
     out = tmp_path / "report.xml"
-    code = publish(CASES["tls_hang"](), "junit", out, stdout, stderr, environ={})
+    code = publish(CASES["tls_hang"](), OutputFormat.JUNIT, out, stdout, stderr, environ={})
     assert code is ExitCode.CRITICAL
     ET.fromstring(out.read_text(encoding="utf-8"))
     assert "Root Cause Hypothesis" in stdout.getvalue()  # the rich view, not the XML
@@ -41,8 +42,8 @@ def test_publish_output_file_and_terminal_view(tmp_path: Path) -> None:
 
 def test_publish_to_a_pipe_keeps_the_chosen_format(tmp_path: Path) -> None:
     stdout = io.StringIO()
-    code = publish(CASES["healthy"](), "json", tmp_path / "r.json", stdout, io.StringIO(),
-                   environ={})
+    code = publish(CASES["healthy"](), OutputFormat.JSON, tmp_path / "r.json", stdout,
+                   io.StringIO(), environ={})
     assert code is ExitCode.OK
     assert json.loads(stdout.getvalue()) == json.loads((tmp_path / "r.json").read_text())
 
@@ -50,20 +51,20 @@ def test_publish_to_a_pipe_keeps_the_chosen_format(tmp_path: Path) -> None:
 def test_publish_to_github(tmp_path: Path) -> None:
     summary = tmp_path / "summary.md"
     stdout, stderr = io.StringIO(), io.StringIO()
-    publish(CASES["restricted_location"](), "json", None, stdout, stderr,
+    publish(CASES["restricted_location"](), OutputFormat.JSON, None, stdout, stderr,
             environ={"GITHUB_STEP_SUMMARY": str(summary)})
     json.loads(stdout.getvalue())  # the annotation did not go into the JSON
     assert stderr.getvalue().startswith("::error title=binance-diag%3A ws_upgrade failed::")
     assert "## Root Cause Hypothesis" in summary.read_text(encoding="utf-8")
     stdout = io.StringIO()
-    publish(CASES["restricted_location"](), "rich", None, stdout, io.StringIO(),
+    publish(CASES["restricted_location"](), OutputFormat.RICH, None, stdout, io.StringIO(),
             environ={"GITHUB_STEP_SUMMARY": str(summary)})
     assert stdout.getvalue().rstrip().splitlines()[-1].startswith("::error ")
 
 
 def test_publish_survives_an_unwritable_summary(tmp_path: Path) -> None:
     stderr = io.StringIO()
-    code = publish(CASES["healthy"](), "nagios", None, io.StringIO(), stderr,
+    code = publish(CASES["healthy"](), OutputFormat.NAGIOS, None, io.StringIO(), stderr,
                    environ={"GITHUB_STEP_SUMMARY": str(tmp_path / "missing" / "s.md")})
     assert code is ExitCode.OK
     assert "cannot append to GITHUB_STEP_SUMMARY" in stderr.getvalue()
@@ -72,7 +73,7 @@ def test_publish_survives_an_unwritable_summary(tmp_path: Path) -> None:
 def test_publish_shows_the_report_when_the_output_cannot_be_written(tmp_path: Path) -> None:
     target = tmp_path / "gone" / "r.json"  # passed the early check, then the directory went
     out, err = io.StringIO(), io.StringIO()
-    code = publish(CASES["healthy"](), "json", target, out, err, environ={})
+    code = publish(CASES["healthy"](), OutputFormat.JSON, target, out, err, environ={})
     # The file CI asked for is missing: that must not pass for a healthy run.
     assert code is ExitCode.UNKNOWN
     VALIDATOR.validate(json.loads(out.getvalue()))
@@ -92,7 +93,7 @@ def test_a_fifo_nobody_reads_is_given_up_on_not_waited_on_forever(
     os.mkfifo(fifo)
     out, err = io.StringIO(), io.StringIO()
     started = time.monotonic()
-    code = publish(CASES["healthy"](), "json", fifo, out, err, environ={})
+    code = publish(CASES["healthy"](), OutputFormat.JSON, fifo, out, err, environ={})
     assert 0.3 <= time.monotonic() - started < 2
     assert code is ExitCode.UNKNOWN
     assert "no process reads the FIFO (waited 0.3 s)" in err.getvalue()
@@ -116,7 +117,8 @@ def test_a_fifo_whose_reader_comes_a_little_later_gets_the_report(tmp_path: Path
 
     reader = threading.Thread(target=read_later)
     reader.start()
-    code = publish(CASES["healthy"](), "json", fifo, io.StringIO(), io.StringIO(), environ={})
+    code = publish(CASES["healthy"](), OutputFormat.JSON, fifo, io.StringIO(), io.StringIO(),
+                   environ={})
     reader.join(5)
     assert code is ExitCode.OK
     VALIDATOR.validate(json.loads(got[0]))
@@ -128,7 +130,8 @@ def test_output_dash_is_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.chdir(tmp_path)
     check_output(Path("-"))
     out = io.StringIO()
-    code = publish(CASES["healthy"](), "nagios", Path("-"), out, io.StringIO(), environ={})
+    code = publish(CASES["healthy"](), OutputFormat.NAGIOS, Path("-"), out, io.StringIO(),
+                   environ={})
     assert code is ExitCode.OK
     assert out.getvalue().startswith("BINANCE-DIAG OK")
     assert not (tmp_path / "-").exists()
@@ -138,7 +141,7 @@ def test_summary_is_appended_after_earlier_steps(tmp_path: Path) -> None:
     summary = tmp_path / "summary.md"
     summary.write_text("previous step\n", encoding="utf-8")
     for case in ("tls_hang", "healthy"):
-        publish(CASES[case](), "json", None, io.StringIO(), io.StringIO(),
+        publish(CASES[case](), OutputFormat.JSON, None, io.StringIO(), io.StringIO(),
                 environ={"GITHUB_STEP_SUMMARY": str(summary)})
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("previous step\n# Binance Stream Connectivity Report")
@@ -154,7 +157,7 @@ def test_matrix_goes_the_same_way_as_a_report(tmp_path: Path) -> None:
     matrix = failing_matrix()
     summary, out = tmp_path / "summary.md", tmp_path / "matrix.json"
     stdout, stderr = FakeTTY(), io.StringIO()
-    code = deliver(MatrixDelivery(matrix), "json", out, stdout, stderr,
+    code = deliver(MatrixDelivery(matrix), OutputFormat.JSON, out, stdout, stderr,
                    environ={"GITHUB_STEP_SUMMARY": str(summary)})
     assert code is matrix.verdict.exit_code is ExitCode.CRITICAL
     assert json.loads(out.read_text(encoding="utf-8"))["schema"].startswith("binance-diag/matrix")
@@ -168,8 +171,8 @@ def test_matrix_goes_the_same_way_as_a_report(tmp_path: Path) -> None:
 def test_a_matrix_that_cannot_be_written_is_shown_instead(tmp_path: Path) -> None:
     matrix = failing_matrix()
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = deliver(MatrixDelivery(matrix), "json", tmp_path / "gone" / "m.json", stdout,
-                   stderr, environ={})
+    code = deliver(MatrixDelivery(matrix), OutputFormat.JSON, tmp_path / "gone" / "m.json",
+                   stdout, stderr, environ={})
     assert code is ExitCode.UNKNOWN
     assert json.loads(stdout.getvalue())["schema"].startswith("binance-diag/matrix")
     assert "cannot write --output" in stderr.getvalue()
