@@ -27,6 +27,7 @@ from typing import Any
 from ..watchdog.loop import LoopBlockage, LoopWatchdog
 from .wire import (
     AgentError,
+    Bye,
     Event,
     Hello,
     LoopSeen,
@@ -163,6 +164,7 @@ class Agent:
             self.channel.send(ThreadStats(
                 watch.name, watch.loops, round(watch.watchdog.max_lag_ms, 3),
                 round(watch.watchdog.p99_lag_ms, 3), watch.watchdog.heartbeats))
+        self.channel.send(Bye())  # the pipe closes now because the program exits
         self.channel.close()
 
     def _forked(self) -> None:

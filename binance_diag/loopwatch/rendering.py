@@ -85,7 +85,8 @@ def summary_lines(report: LoopwatchReport, cwd: str | None = None) -> list[str]:
         return lines
     lines.extend(f"  watchdog error: {error}" for error in report.errors)
     if not report.threads:
-        lines.append("  no asyncio event loop ran")
+        lines.append("  no asyncio event loop ran" if report.pipe_closed_after_s is None
+                     else "  no asyncio event loop reported before the pipe closed")
         return lines
     lines.append(f"  {_loops_line(report)}")
     if not report.blockages:

@@ -16,7 +16,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from ..watchdog.stacks import KNOWN_TRAPS, KnownTrap
-from .wire import AgentError, Event, Hello, LoopSeen, ThreadStats, WatchedBlockage
+from .wire import (
+    MAX_LINE_BYTES,
+    AgentError,
+    Bye,
+    Event,
+    Hello,
+    LoopSeen,
+    ThreadStats,
+    WatchedBlockage,
+)
 
 SCHEMA_ID = "binance-diag/loopwatch/1"
 TRAPS: dict[str, KnownTrap] = {trap.id: trap for trap in KNOWN_TRAPS}
@@ -60,12 +69,20 @@ class ExitStatus:
 
 @dataclass
 class EventLog:
-    """Everything the agent sent, folded as it arrives (one reader thread feeds it)."""
+    """Everything the agent sent, folded as it arrives (one reader thread feeds it), and
+    what the reader saw of the pipe itself."""
 
     hello: Hello | None = None
     loops: dict[str, int] = field(default_factory=dict)
     stats: dict[str, ThreadStats] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    bye: bool = False
+    """The agent said goodbye: the pipe closed because the program exited normally."""
+    unreadable_lines: int = 0
+    dropped_lines: int = 0
+    """Lines of MAX_LINE_BYTES or more, dropped unread."""
+    closed_at: float | None = None
+    """When the pipe closed (time.monotonic()), None while open."""
     _blockages: dict[str, WatchedBlockage] = field(default_factory=dict)
 
     def add(self, event: Event) -> None:
@@ -79,6 +96,8 @@ class EventLog:
             self.stats[event.thread] = event
         elif isinstance(event, AgentError):
             self.errors.append(event.message)
+        elif isinstance(event, Bye):
+            self.bye = True
 
     def extend(self, events: Iterable[Event]) -> None:
         for event in events:
@@ -117,6 +136,9 @@ class LoopwatchReport:
     errors: tuple[str, ...]
     tool_version: str
     generated_at: datetime
+    pipe_closed_after_s: float | None = None
+    """Seconds after the start at which the program closed the reporting pipe (None: it
+    stayed open to the end): nothing the program did after that is known."""
 
     @property
     def max_lag_ms(self) -> float | None:
@@ -183,8 +205,13 @@ def build_report(
     log: EventLog,
     tool_version: str,
     generated_at: datetime,
+    pipe_closed_after_s: float | None = None,
 ) -> LoopwatchReport:
-    """The report; a blockage never seen to end lasted, at least, until the program ended."""
+    """The report; a blockage never seen to end lasted, at least, until the program ended.
+
+    What went wrong on the pipe is said among the watchdog's errors, where every format
+    (and the JSON schema) already has a place for it.
+    """
     ended_at = started_at + timedelta(seconds=duration_s)
     blockages = tuple(
         b if b.ended else replace(b, duration_ms=round(max(
@@ -210,9 +237,42 @@ def build_report(
         exit=exit_status, threshold_ms=threshold_ms, interval_ms=interval_ms,
         attached=log.hello is not None, pid=log.hello.pid if log.hello else None,
         python=log.hello.python if log.hello else None, threads=tuple(threads),
-        blockages=blockages, errors=tuple(log.errors), tool_version=tool_version,
-        generated_at=generated_at,
+        blockages=blockages, errors=(*log.errors, *pipe_errors(log, pipe_closed_after_s)),
+        tool_version=tool_version, generated_at=generated_at,
+        pipe_closed_after_s=pipe_closed_after_s,
     )
+
+
+def pipe_errors(log: EventLog, closed_after_s: float | None) -> list[str]:
+    errors = []
+    if closed_after_s is not None:
+        errors.append(f"the program closed the reporting pipe {closed_after_s:.2f} s after it "
+                      "started: nothing it did after that is known")
+    if log.unreadable_lines:
+        errors.append(f"{log.unreadable_lines} unreadable {_lines(log.unreadable_lines)} on "
+                      "the reporting pipe, ignored")
+    if log.dropped_lines:
+        mib = MAX_LINE_BYTES // (1024 * 1024)
+        errors.append(f"{log.dropped_lines} {_lines(log.dropped_lines)} of {mib} MiB or more "
+                      "on the reporting pipe, dropped unread")
+    return errors
+
+
+def _lines(count: int) -> str:
+    return "line" if count == 1 else "lines"
+
+
+def closed_by_program(log: EventLog, started_at: float, ended_at: float,
+                      margin: float) -> float | None:
+    """When the program closed the pipe, in seconds after `started_at` (monotonic), or None.
+
+    Closed by the program: without the agent's goodbye, and while the program ran on for more
+    than `margin` seconds (one killed or ended by os._exit closes it as it dies).
+    """
+    closed_at = log.closed_at
+    if log.bye or closed_at is None or ended_at - closed_at <= margin:
+        return None
+    return closed_at - started_at
 
 
 def trap_title(trap_id: str | None) -> str | None:

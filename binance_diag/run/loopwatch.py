@@ -32,8 +32,14 @@ from ..config.errors import ConfigError
 from ..loopwatch.invocation import PythonCommand, parse_python_command
 from ..loopwatch.live import LiveReporter
 from ..loopwatch.rendering import ReportFormat, render, summary_lines
-from ..loopwatch.report import EventLog, ExitStatus, LoopwatchReport, build_report
-from ..loopwatch.wire import ENV_VAR, decode
+from ..loopwatch.report import (
+    EventLog,
+    ExitStatus,
+    LoopwatchReport,
+    build_report,
+    closed_by_program,
+)
+from ..loopwatch.wire import ENV_VAR, LineSplitter, decode
 from ..timing import utc_now
 from .outfile import check_output, is_stdout, write_atomically
 
@@ -46,6 +52,9 @@ _FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
 _READER_GRACE = 2.0
 """How long to wait for the last events after the program exits (its grandchildren could
 hold the pipe open; the agent marks it non-inheritable, but a fork keeps it)."""
+_CLOSED_MARGIN = 0.25
+"""A pipe that closed without the agent's goodbye this long before the program ended was
+closed by the program; closer to the end, the program died (a signal, os._exit)."""
 
 
 @dataclass(frozen=True)
@@ -97,8 +106,11 @@ def run_loopwatch(request: LoopwatchRequest, stderr: TextIO = sys.stderr) -> int
     live = LiveReporter(cwd=cwd)
 
     def say(lines: list[str]) -> None:
-        for line in lines:
-            print(line, file=stderr, flush=True)
+        try:
+            for line in lines:
+                print(line, file=stderr, flush=True)
+        except (OSError, ValueError):  # stderr closed: the pipe must still be drained
+            pass
 
     at_terminal = _in_terminal_foreground()
     read_fd, write_fd = os.pipe()
@@ -123,16 +135,17 @@ def run_loopwatch(request: LoopwatchRequest, stderr: TextIO = sys.stderr) -> int
                                   name="loopwatch-reader", daemon=True)
         reader.start()
         returncode = child.wait()
-    duration = time.monotonic() - started
+    ended = time.monotonic()
     reader.join(_READER_GRACE)
     give_up.set()  # a grandchild holds the pipe open: what came is what we report
     reader.join()
     say(live.flush(time.monotonic()))
     report = build_report(
-        command=command.argv, runs=command.runs, started_at=started_at, duration_s=duration,
-        exit_status=ExitStatus.from_returncode(returncode),
+        command=command.argv, runs=command.runs, started_at=started_at,
+        duration_s=ended - started, exit_status=ExitStatus.from_returncode(returncode),
         threshold_ms=request.threshold * 1000, interval_ms=request.interval * 1000,
         log=log, tool_version=__version__, generated_at=utc_now(),
+        pipe_closed_after_s=closed_by_program(log, started, ended, _CLOSED_MARGIN),
     )
     say(summary_lines(report, cwd))
     if request.report_path is not None:
@@ -142,23 +155,30 @@ def run_loopwatch(request: LoopwatchRequest, stderr: TextIO = sys.stderr) -> int
 
 def _read_events(fd: int, log: EventLog, live: LiveReporter,
                  say: Callable[[list[str]], None], give_up: threading.Event) -> None:
-    """Until the pipe closes: fold each event, print what the live reporter says to."""
-    buffer = b""
+    """Until the pipe closes: fold each event, print what the live reporter says to.
+
+    Whatever the program writes on the pipe, this thread reads on: a line that is no event
+    is counted, one too long dropped (LineSplitter), so the program never blocks on us.
+    """
+    splitter = LineSplitter()
     try:
         while not give_up.is_set():
             ready, _, _ = select.select([fd], [], [], 0.1)
             if ready:
                 chunk = os.read(fd, 65536)
                 if not chunk:
+                    log.closed_at = time.monotonic()
                     break
-                *lines, buffer = (buffer + chunk).split(b"\n")
-                for line in lines:
+                for line in splitter.feed(chunk):
                     event = decode(line)
-                    if event is not None:
-                        log.add(event)
-                        say(live.feed(event, time.monotonic()))
+                    if event is None:
+                        log.unreadable_lines += 1
+                        continue
+                    log.add(event)
+                    say(live.feed(event, time.monotonic()))
             say(live.tick(time.monotonic()))
     finally:
+        log.dropped_lines = splitter.dropped
         os.close(fd)
 
 

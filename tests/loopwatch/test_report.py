@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
-from binance_diag.loopwatch.report import ExitStatus
-from binance_diag.loopwatch.wire import Hello, LoopSeen, ThreadStats
+import pytest
+
+from binance_diag.loopwatch.report import EventLog, ExitStatus, closed_by_program
+from binance_diag.loopwatch.wire import Bye, Hello, LoopSeen, ThreadStats
 from tests.loopwatch.helpers import blockage, report
 
 
@@ -34,3 +36,17 @@ def test_a_blockage_open_at_the_end_lasted_until_the_program_ended() -> None:
     # Killed before its stats came: the thread still shows the lag its blockage measured.
     [thread] = result.threads
     assert thread.max_lag_ms == 3000.0 and thread.p99_lag_ms is None
+
+
+@pytest.mark.parametrize(("events", "closed_at", "ended_at", "after"), [
+    ([Hello(9, "3.12")], 3.0, 10.0, 2.0),  # closed, and the program ran on for 7 s
+    ([Hello(9, "3.12")], 9.9, 10.0, None),  # closed as it died (a signal, os._exit)
+    ([Hello(9, "3.12"), Bye()], 3.0, 10.0, None),  # the agent's own close at exit
+    ([Hello(9, "3.12")], None, 10.0, None),  # never closed (a grandchild holds it)
+])
+def test_a_pipe_closed_by_the_program_is_told_from_an_exit(
+        events: list[Bye | Hello], closed_at: float | None, ended_at: float,
+        after: float | None) -> None:
+    log = EventLog(closed_at=closed_at)
+    log.extend(events)
+    assert closed_by_program(log, 1.0, ended_at, margin=0.25) == after

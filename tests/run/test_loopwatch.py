@@ -407,3 +407,87 @@ def test_python_dash_c_programs_get_their_code_lines_and_traps() -> None:
     [live] = run.live_lines
     assert "<string>:3 in main: time.sleep(0.3) [time.sleep() in a coroutine]" in live
 
+
+
+OUR_PIPE = ("import os, stat\n"
+            "def is_pipe(fd):\n"
+            "    try:\n"
+            "        return stat.S_ISFIFO(os.fstat(fd).st_mode)\n"
+            "    except OSError:\n"
+            "        return False\n"
+            "[pipe] = [fd for fd in range(3, 256) if is_pipe(fd)]\n")
+"""Python code that finds the reporting pipe, as a program that writes on it would."""
+
+
+@pytest.mark.timeout(15)
+def test_hostile_lines_on_the_pipe_are_counted_never_a_traceback(tmp_path: Path) -> None:
+    """A nesting past the recursion limit, 4 MB without a newline, then a blockage: it is
+    still reported, live and in the summary, and the program never waits on us."""
+    report = tmp_path / "report.json"
+    code = (OUR_PIPE
+            + "import asyncio, time\n"
+            "os.write(pipe, b'[' * 100000 + b'\\n')\n"
+            "for _ in range(64):\n"
+            "    os.write(pipe, b'x' * 65536)\n"
+            "os.write(pipe, b'\\n{\"type\": \"hello\", \"pid\": [[1]], \"python\": 1}\\n')\n"
+            "async def main():\n"
+            "    time.sleep(0.3)\n"
+            "asyncio.run(main())\n")
+    run = loopwatch("--report", str(report), "--", sys.executable, "-c", code)
+
+    assert run.code == 0, run.stderr
+    assert "Traceback" not in run.stderr and "RecursionError" not in run.stderr, run.stderr
+    [live] = run.live_lines
+    line = code.splitlines().index("    time.sleep(0.3)") + 1
+    assert f"<string>:{line} in main: time.sleep(0.3)" in live
+    errors = read_report(report)["watchdog"]["errors"]
+    assert errors == ["2 unreadable lines on the reporting pipe, ignored",
+                      "1 line of 1 MiB or more on the reporting pipe, dropped unread"]
+    assert f"  watchdog error: {errors[0]}" in run.stderr
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("loop_first", [False, True])
+def test_a_program_that_closes_the_pipe_is_said_to_have_done_so(
+        tmp_path: Path, loop_first: bool) -> None:
+    """Not 'no event loop ran': what came before the pipe closed stays, and the summary
+    says why nothing came after."""
+    report = tmp_path / "report.json"
+    code = ("import asyncio, os, time\n"
+            + ("asyncio.run(asyncio.sleep(0))\n" if loop_first else "")
+            + OUR_PIPE + "os.close(pipe)\n"
+            "async def main():\n"
+            "    time.sleep(0.6)\n"
+            "asyncio.run(main())\n")
+    run = loopwatch("--report", str(report), "--", sys.executable, "-c", code)
+
+    assert run.code == 0, run.stderr
+    assert "no asyncio event loop ran" not in run.stderr
+    assert run.live_lines == []  # the blockage had nowhere to go
+    document = read_report(report)
+    [closed] = document["watchdog"]["errors"]
+    assert closed.startswith("the program closed the reporting pipe ")
+    assert closed.endswith(" s after it started: nothing it did after that is known")
+    assert f"  watchdog error: {closed}" in run.stderr
+    assert document["watchdog"]["attached"] and document["watchdog"]["pid"] is not None
+    if loop_first:
+        assert document["loop"]["loops"] == 1
+        assert "watched 1 loop (MainThread): no lag figures" in run.stderr
+    else:
+        assert document["loop"]["loops"] == 0
+        assert "  no asyncio event loop reported before the pipe closed" in run.stderr
+
+
+@pytest.mark.timeout(10)
+def test_a_normal_exit_is_not_taken_for_a_closed_pipe(tmp_path: Path) -> None:
+    """The agent says goodbye before it closes the pipe at exit: however long the
+    interpreter then takes to finish, the pipe was not closed by the program."""
+    report = tmp_path / "report.json"
+    code = ("import asyncio, atexit, time\n"
+            "atexit.register(time.sleep, 0.6)\n"  # runs after the agent's, at exit
+            "asyncio.run(asyncio.sleep(0))\n")
+    run = loopwatch("--report", str(report), "--", sys.executable, "-c", code)
+
+    assert run.code == 0, run.stderr
+    assert read_report(report)["watchdog"]["errors"] == []
+    assert "closed the reporting pipe" not in run.stderr
