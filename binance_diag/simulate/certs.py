@@ -7,7 +7,9 @@ CA, a clock far off, a captive portal answering for another name). The client tr
 
 from __future__ import annotations
 
+import os
 import ssl
+import stat
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -130,6 +132,9 @@ class CertificateFiles:
     def __init__(self, cert: Path, key: Path | None = None) -> None:
         self.cert = cert
         self.key = key
+        _check_pem_file(cert, "--cert")
+        if key is not None:
+            _check_pem_file(key, "--key")
         self.server_context()  # fail now, with the file names, not at the first handshake
 
     def server_context(self, kind: CertKind = CertKind.VALID) -> ssl.SSLContext:
@@ -145,3 +150,21 @@ class CertificateFiles:
             raise ValueError(f"cannot load certificate and key from {names}: {exc}") from None
         context.set_alpn_protocols(["http/1.1"])
         return context
+
+
+MAX_PEM_BYTES = 10 * 1024 * 1024
+"""A certificate chain or a key is a few KB; past 10 MiB it is not one (as --ca-bundle)."""
+
+
+def _check_pem_file(path: Path, option: str) -> None:
+    """A regular file of at most MAX_PEM_BYTES, before OpenSSL opens it: a FIFO would block
+    the simulator's start for good (OpenSSL waits for a writer), /dev/zero fill memory."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise ValueError(f"cannot read {option} {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{option} {path} is not a regular file")
+    if info.st_size > MAX_PEM_BYTES:
+        raise ValueError(f"{option} {path} is larger than {MAX_PEM_BYTES // (1024 * 1024)} "
+                         "MiB: not a certificate or a key")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import signal
 import socket
 import sys
@@ -170,6 +171,28 @@ def test_bad_input_exits_3_with_one_line(
     assert out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], err
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("option", ["--cert", "--key"])
+def test_a_fifo_as_cert_or_key_is_exit_3_not_a_hang(
+    option: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    leaf = trustme.CA().issue_cert("stream.binance.com")
+    files = {"--cert": tmp_path / "cert.pem", "--key": tmp_path / "key.pem"}
+    leaf.cert_chain_pems[0].write_to_path(str(files["--cert"]))
+    leaf.private_key_pem.write_to_path(str(files["--key"]))
+    files[option] = tmp_path / "fifo"
+    os.mkfifo(files[option])
+    monkeypatch.setattr(sys, "argv", ["binance-diag", "simulate", "--fault", "healthy",
+                                      "--cert", str(files["--cert"]),
+                                      "--key", str(files["--key"])])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    out, err = capsys.readouterr()
+    assert exited.value.code == 3 and out == ""
+    assert err == f"binance-diag: error: {option} {files[option]} is not a regular file\n"
 
 
 def test_non_loopback_host_is_refused_before_anything_listens() -> None:

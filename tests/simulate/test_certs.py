@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import ssl
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,7 +10,12 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from binance_diag.simulate.certs import WRONG_HOSTNAME, CertificateAuthority, CertKind
+from binance_diag.simulate.certs import (
+    WRONG_HOSTNAME,
+    CertificateAuthority,
+    CertificateFiles,
+    CertKind,
+)
 
 HOSTNAME = "stream.binance.com"
 
@@ -101,3 +107,26 @@ def test_ca_bundle_is_what_a_client_loads(certs: CertificateAuthority, tmp_path:
 def test_a_ca_needs_names() -> None:
     with pytest.raises(ValueError):
         CertificateAuthority(hostnames=())
+
+
+@pytest.mark.timeout(10)
+def test_certificate_files_must_be_regular_files(tmp_path: Path) -> None:
+    """A FIFO would hang the simulator at start (OpenSSL waits for a writer), /dev/zero
+    would fill its memory: refused before OpenSSL opens them, as --ca-bundle is."""
+    import trustme
+
+    leaf = trustme.CA().issue_cert(HOSTNAME)
+    cert, key, fifo = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "fifo"
+    leaf.cert_chain_pems[0].write_to_path(str(cert))
+    leaf.private_key_pem.write_to_path(str(key))
+    os.mkfifo(fifo)
+    for files, message in [
+        ((fifo, key), f"--cert {fifo} is not a regular file"),
+        ((cert, fifo), f"--key {fifo} is not a regular file"),
+        ((tmp_path, None), f"--cert {tmp_path} is not a regular file"),
+        ((Path("/dev/zero"), None), "--cert /dev/zero is not a regular file"),
+        ((tmp_path / "missing.pem", None), "cannot read --cert .*missing.pem: No such file"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            CertificateFiles(*files)
+    CertificateFiles(cert, key)  # the regular files load
