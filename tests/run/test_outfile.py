@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,15 @@ import pytest
 from binance_diag.config.errors import ConfigError
 from binance_diag.run import outfile
 from binance_diag.run.outfile import append_guarded, check_output, write_atomically
+
+
+@contextlib.contextmanager
+def umask(mask: int) -> Iterator[None]:
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
 
 
 def test_output_keeps_links_fifos_and_modes(tmp_path: Path) -> None:
@@ -28,11 +39,8 @@ def test_output_keeps_links_fifos_and_modes(tmp_path: Path) -> None:
     assert link.is_symlink() and real.read_text() == "new"
     assert real.stat().st_mode & 0o777 == 0o640, "an existing file keeps its mode"
     fresh = tmp_path / "fresh.json"
-    old_umask = os.umask(0o022)
-    try:
+    with umask(0o022):
         write_atomically(fresh, "x")
-    finally:
-        os.umask(old_umask)
     assert fresh.stat().st_mode & 0o777 == 0o644, "a new file gets the umask's mode, not 0600"
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
@@ -132,11 +140,8 @@ def test_the_cli_writes_a_non_utf8_output_and_refuses_a_long_one(tmp_path: Path)
 
 def test_the_step_summary_is_appended_to_and_created_plainly(tmp_path: Path) -> None:
     summary = tmp_path / "summary.md"
-    old_umask = os.umask(0o022)
-    try:
+    with umask(0o022):
         append_guarded(summary, "# one\n")
-    finally:
-        os.umask(old_umask)
     assert summary.stat().st_mode & 0o7777 == 0o644
     link = tmp_path / "link.md"
     link.symlink_to(summary)  # to an existing file: appended through
