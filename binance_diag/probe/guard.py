@@ -11,12 +11,18 @@ watchdog's figures, and hands it to `on_expiry`, which publishes it and ends the
 
 Behind that, a `Backstop` (faulthandler, a C thread) ends the process at the whole run's
 budget plus a margin even if a C call holds the GIL and no Python thread can run.
+
+`RunGuard` is that machinery; `ProbeGuard` arms it stage by stage for one probe, and
+`ConcurrentProbesGuard` once for probes sharing a loop (the endpoint matrix), where a stuck
+loop cannot be blamed on one probe's stage.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Callable
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -53,25 +59,20 @@ def run_budget(config: ProbeConfig, grace: float = DEFAULT_GRACE) -> float:
     return stages + hold + grace + REPORT_ALLOWANCE
 
 
-class ProbeGuard:
-    """Watches one probe run; use as `with ProbeGuard(...):` around the event loop's run."""
+class RunGuard(ABC):
+    """The loop watchdog, the hard deadline and the backstop around one run of an event loop.
 
-    def __init__(
-        self,
-        progress: ProbeProgress,
-        tracer: Tracer,
-        on_expiry: Callable[[ProbeReport], None],
-        settings: GuardSettings = DEFAULT_SETTINGS,
-    ) -> None:
-        self.progress = progress
-        self.tracer = tracer
-        self.on_expiry = on_expiry
+    Use as `with guard:` around the loop's run; from inside the loop, `arm` a hard deadline for
+    what may be stuck and `stand_down` when it ended in time. What an expiry reports is the
+    subclass's (`_expired`, called on the deadline's thread).
+    """
+
+    def __init__(self, budget: float, settings: GuardSettings = DEFAULT_SETTINGS) -> None:
         self.settings = settings
         self.watchdog = LoopWatchdog(settings.threshold, settings.interval, logger=None)
-        self.backstop = Backstop(run_budget(progress.config, settings.grace) + BACKSTOP_MARGIN)
+        self.backstop = Backstop(budget + BACKSTOP_MARGIN)  # `budget` counts the grace
         self._deadline: HardDeadline | None = None
         self._lock = threading.Lock()
-        tracer.listeners.insert(0, self.stage_changed)  # first: armed before others run
 
     def __enter__(self) -> Self:
         self.backstop.arm()
@@ -84,7 +85,7 @@ class ProbeGuard:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._stand_down()
+        self.stand_down()
         self.watchdog.stop()
         self.backstop.disarm()
 
@@ -96,30 +97,59 @@ class ProbeGuard:
         current = self.watchdog.current_blockage()
         return current.duration_ms if current is not None else None
 
-    def stage_changed(self, stage: StageName, event: str, duration_ms: float | None) -> None:
-        """Tracer listener, called on the loop thread as stages start and end."""
-        if event != "start":
-            self._stand_down()
-            self.watchdog.stage = None
-            return
+    def arm(self, timeout: float, label: StageName | None = None) -> None:
+        """From the loop thread: a hard deadline `timeout` (plus the grace) from now."""
         if self.watchdog.loop is None:
             self.watchdog.attach()  # from inside the loop: the heartbeat starts at once
-        self.watchdog.stage = stage
-        # After the runner's own supervision has had its full say (timeout, margin, the
-        # cancelled stage's grace): the deadline only acts when the loop could not.
-        deadline = HardDeadline(
-            self.progress.config.timeouts.for_stage(stage) + SUPERVISION_MARGIN + CANCEL_GRACE,
-            self._expired, grace=self.settings.grace, label=stage, watchdog=self.watchdog,
-        )
+        deadline = HardDeadline(timeout, self._expired, grace=self.settings.grace, label=label,
+                                watchdog=self.watchdog)
         with self._lock:
             self._deadline = deadline
         deadline.start()
 
-    def _stand_down(self) -> None:
+    def stand_down(self) -> None:
+        """What the deadline bounds ended in time."""
         with self._lock:
             deadline, self._deadline = self._deadline, None
         if deadline is not None:
             deadline.cancel()
+
+    @abstractmethod
+    def _expired(self, expiry: DeadlineExpiry) -> None:
+        """Deadline thread: the loop could not end the run; report from here."""
+
+
+class ProbeGuard(RunGuard):
+    """Watches one probe run; use as `with ProbeGuard(...):` around the event loop's run.
+
+    A hard deadline per stage, armed and stood down as the tracer reports the stages."""
+
+    def __init__(
+        self,
+        progress: ProbeProgress,
+        tracer: Tracer,
+        on_expiry: Callable[[ProbeReport], None],
+        settings: GuardSettings = DEFAULT_SETTINGS,
+    ) -> None:
+        super().__init__(run_budget(progress.config, settings.grace), settings)
+        self.progress = progress
+        self.tracer = tracer
+        self.on_expiry = on_expiry
+        tracer.listeners.insert(0, self.stage_changed)  # first: armed before others run
+
+    def stage_changed(self, stage: StageName, event: str, duration_ms: float | None) -> None:
+        """Tracer listener, called on the loop thread as stages start and end."""
+        if event != "start":
+            self.stand_down()
+            self.watchdog.stage = None
+            return
+        if self.watchdog.loop is None:
+            self.watchdog.attach()  # before naming the stage: the heartbeat starts at once
+        self.watchdog.stage = stage
+        # After the runner's own supervision has had its full say (timeout, margin, the
+        # cancelled stage's grace): the deadline only acts when the loop could not.
+        self.arm(self.progress.config.timeouts.for_stage(stage) + SUPERVISION_MARGIN
+                 + CANCEL_GRACE, label=stage)
 
     def _expired(self, expiry: DeadlineExpiry) -> None:
         """Deadline thread: the loop could not end the stage; report from here and exit."""
@@ -127,6 +157,45 @@ class ProbeGuard:
 
     def partial_report(self, expiry: DeadlineExpiry) -> ProbeReport:
         return partial_report(self.progress, self.tracer, self.stats(), expiry)
+
+
+class ConcurrentProbesGuard(RunGuard):
+    """Watches several probes running at once in one loop (the endpoint matrix).
+
+    One watchdog for the shared loop (every report gets its figures) and one hard deadline
+    for them all: the longest probe's stage budget, armed by `start` from inside the loop.
+    Per-stage deadlines could not say whose stage a stuck loop is stuck in.
+    """
+
+    def __init__(
+        self,
+        runs: Sequence[tuple[ProbeProgress, Tracer]],
+        on_expiry: Callable[[list[ProbeReport]], None] | None = None,
+        settings: GuardSettings = DEFAULT_SETTINGS,
+    ) -> None:
+        self.budget = max(run_budget(progress.config, settings.grace) for progress, _ in runs)
+        super().__init__(self.budget, settings)
+        self.runs = list(runs)
+        self.on_expiry = on_expiry
+
+    def start(self) -> None:
+        """From inside the loop, as the probes start: the deadline of what they may take."""
+        self.arm(self.budget - self.settings.grace - REPORT_ALLOWANCE)
+
+    def _expired(self, expiry: DeadlineExpiry) -> None:
+        """Deadline thread: every report as far as it got; a finished probe's stands."""
+        if self.on_expiry is None:
+            return
+        stats = self.stats()
+        reports = []
+        for progress, tracer in self.runs:
+            if progress.finished:
+                # This probe had finished: its verdict stands, the deadline was not its own.
+                done = dataclasses.replace(stats, deadline_enforced_by_watchdog=False)
+                reports.append(build_report(progress, tracer, done))
+            else:
+                reports.append(partial_report(progress, tracer, stats, expiry))
+        self.on_expiry(reports)
 
 
 def partial_report(progress: ProbeProgress, tracer: Tracer, loop: LoopStats,

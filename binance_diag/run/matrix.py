@@ -80,53 +80,29 @@ def run_bounded(
     """Run the matrix so that nothing can make it outlive its budget (the longest probe's).
 
     Each probe supervises its own stages, and `run_abandoning` returns even if a task
-    ignores its cancellation. One watchdog watches the shared loop (every report gets its
-    figures); if the loop is stuck past the budget plus the grace, a hard deadline hands
-    `on_expiry` the reports as far as they got; the faulthandler backstop comes last.
+    ignores its cancellation. The guard's one watchdog watches the shared loop (every report
+    gets its figures); if the loop is stuck past the budget plus the grace, its hard deadline
+    hands `on_expiry` the reports as far as they got; the faulthandler backstop comes last.
     `listeners` hear every probe's stage changes (tests block the loop with one).
     """
     from ..probe.base import Tracer
-    from ..probe.guard import BACKSTOP_MARGIN, REPORT_ALLOWANCE, partial_report, run_budget
-    from ..probe.runner import ProbeProgress, build_report
-    from ..watchdog.hard_deadline import Backstop, DeadlineExpiry, HardDeadline
-    from ..watchdog.loop import LoopWatchdog
+    from ..probe.guard import ConcurrentProbesGuard
+    from ..probe.runner import ProbeProgress
     from ..watchdog.supervise import run_abandoning
 
-    budget = max(run_budget(c, guard.grace) for c in configs)
-    stages_budget = budget - guard.grace - REPORT_ALLOWANCE  # what the probes may take
-    watchdog = LoopWatchdog(guard.threshold, guard.interval, logger=None)
-    runs = [(c, ProbeProgress(c, command), Tracer(listeners=list(listeners))) for c in configs]
-
-    def expired(expiry: DeadlineExpiry) -> None:
-        if on_expiry is None:
-            return
-        stats = watchdog.stats()
-        reports = []
-        for _, progress, tracer in runs:
-            if progress.finished:
-                # This probe had finished: its verdict stands, the deadline was not its own.
-                done = dataclasses.replace(stats, deadline_enforced_by_watchdog=False)
-                reports.append(build_report(progress, tracer, done))
-            else:
-                reports.append(partial_report(progress, tracer, stats, expiry))
-        on_expiry(reports)
+    runs = [(ProbeProgress(c, command), Tracer(listeners=list(listeners))) for c in configs]
+    watch = ConcurrentProbesGuard(runs, on_expiry, guard)
 
     async def matrix() -> list[ProbeReport]:
-        watchdog.attach()
-        deadline = HardDeadline(stages_budget, expired, grace=guard.grace,
-                                watchdog=watchdog).start()
+        watch.start()
         try:
             return list(await asyncio.gather(*(
-                run_probe(c, t, command, progress=p, loop=watchdog.stats) for c, p, t in runs)))
+                run_probe(p.config, t, command, progress=p, loop=watch.stats) for p, t in runs)))
         finally:
-            deadline.cancel()
+            watch.stand_down()
 
-    backstop = Backstop(budget + BACKSTOP_MARGIN).arm()  # run_budget counts the grace
-    try:
+    with watch:
         return run_abandoning(matrix())
-    finally:
-        watchdog.stop()
-        backstop.disarm()
 
 
 def diagnosed(reports: Sequence[ProbeReport], thresholds: Thresholds | None = None

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree
@@ -285,3 +286,27 @@ def test_a_run_stopped_before_its_first_stage_reports_it_stuck_not_healthy() -> 
     unwatched = diagnose_report(partial_report(ProbeProgress(config), Tracer(), LoopStats(),
                                                expiry))
     assert unwatched.findings, "a report always has a root cause"
+
+
+def test_probes_sharing_a_loop_get_one_deadline_and_each_its_report() -> None:
+    """The endpoint matrix's guard: the longest probe's budget, and on expiry a report per
+    probe, a finished probe's verdict untouched by a deadline that was not its own."""
+    from binance_diag.probe.guard import ConcurrentProbesGuard
+    from binance_diag.watchdog.hard_deadline import DeadlineExpiry, ExpiryCause
+
+    with start_fault("healthy") as scenario:
+        short = probe_config(scenario, TIMEOUTS)
+    long = replace(short, timeouts=replace(TIMEOUTS, tls=TIMEOUTS.tls + 7.0))
+    done, stuck = ProbeProgress(short), ProbeProgress(long)
+    done.finished = True
+    published: list[list[ProbeReport]] = []
+    watch = ConcurrentProbesGuard([(done, Tracer()), (stuck, Tracer())], published.append)
+    assert watch.budget == run_budget(long) > run_budget(short)
+    expiry = DeadlineExpiry(ExpiryCause.LOOP_BLOCKED, "the loop was blocked", None, 12.0, 0.5,
+                            where="bot.py:3 in main")
+    watch._expired(expiry)
+    (reports,) = published
+    assert [r.target for r in reports] == [short.target, long.target]
+    assert not reports[0].loop.deadline_enforced_by_watchdog
+    assert reports[1].failed_stage is not None
+    assert reports[1].failed_stage.name is StageName.DNS
