@@ -14,6 +14,7 @@ import typer
 from . import __version__
 from .commands.loopwatch import loopwatch
 from .commands.probe import endpoints, probe
+from .commands.serve import serve
 from .commands.simulate import demo, simulate
 
 app = typer.Typer(
@@ -49,6 +50,7 @@ app.command()(endpoints)
 app.command()(simulate)
 app.command()(demo)
 app.command()(loopwatch)
+app.command()(serve)
 
 
 def _fail(message: str) -> NoReturn:

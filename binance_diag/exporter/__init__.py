@@ -1,0 +1,14 @@
+"""`binance-diag serve`: a Prometheus exporter in blackbox_exporter's style.
+
+Theory of operation: Prometheus scrapes `/probe?target=SYMBOLS&module=NAME`; each scrape runs
+one probe (modules.py says how: endpoint, timeouts, pins, CA bundle, proxy), fitted inside the
+scrape's own timeout (budget.py), on its own thread and event loop under the probe guard
+(probing.py), and answers the diagnosed report as metrics built in a fresh registry
+(metrics.py). The exporter's own figures are on `/metrics` (selfmetrics.py); recent probes and
+their full reports on `/` and `/report` (history.py, pages.py); server.py routes the requests,
+service.py runs it until a signal.
+
+Held streams (`watch` targets with live gauges between scrapes) wait for the `watch` command:
+`server.Exporter.live_collectors` is where their collectors will join `/metrics`, and a
+`[watch]` table in the modules file is refused with that explanation.
+"""
