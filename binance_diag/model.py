@@ -88,6 +88,8 @@ class ErrorKind(StrEnum):
     CLOSED = "closed"
     INVALID_PAYLOAD = "invalid_payload"
     WRONG_STREAM = "wrong_stream"
+    PROTOCOL_ERROR = "protocol_error"
+    """The peer broke RFC 6455 after the upgrade (a bad close code, an oversized frame)."""
     # any stage: a bug or an OS error we could not classify
     INTERNAL = "internal"
 

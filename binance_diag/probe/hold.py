@@ -4,6 +4,9 @@ Message count and rate, the largest gap between two events, server pings seen an
 sent (Binance pings every 20 s and drops a connection whose pong is a minute late), and the
 close code if the server ends the stream. Not a stage: the stages answer "can I connect";
 this answers "does the stream stay healthy".
+
+Every write is bounded (`SEND_STALL`): a peer that stops reading fills the TCP window and
+would otherwise hold the hold hostage until its end, figures lost; the stall is reported.
 """
 
 from __future__ import annotations
@@ -15,8 +18,12 @@ from ..config.probe import ProbeConfig
 from ..model import JSON
 from ..timing import Deadline
 from .base import ProbeState
-from .sansio.handshake import Closed, DataMessage, Ping
+from .sansio.handshake import Closed, DataMessage, Ping, Violation
 from .sansio.payload import Event, Problem, classify_message
+
+SEND_STALL = 2.0
+"""Seconds a write may wait for room in the TCP window: a pong is a few bytes, so a window
+still full after this means the peer stopped reading."""
 
 
 async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float) -> dict[str, JSON]:
@@ -32,12 +39,23 @@ async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float) -
     gaps: list[float] = []
     closed: dict[str, JSON] | None = None
     shutdown = False  # Binance's serverShutdown notice came
+    send_stalled: dict[str, JSON] | None = None
     while not deadline.expired:
         event = exchange.next_event()
         if event is None:
             out = exchange.bytes_to_send()
             if out:  # the protocol queued a pong for each ping it parsed (RFC 6455 §5.5.2)
-                await connection.send(out, deadline)
+                wait = min(SEND_STALL, deadline.remaining())
+                try:
+                    await connection.send(out, Deadline(wait))
+                except TimeoutError:
+                    if wait >= SEND_STALL:
+                        send_stalled = {"after_s": round(deadline.elapsed_ms() / 1000 - wait, 3),
+                                        "waited_s": wait, "unsent_bytes": len(out)}
+                    break
+                except OSError as exc:
+                    closed = {"code": None, "reason": f"connection error: {exc}"}
+                    break
                 pongs, pending_pongs = pongs + pending_pongs, 0
             try:
                 exchange.feed(await connection.recv(deadline))
@@ -53,6 +71,9 @@ async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float) -
             pending_pongs += 1
         elif isinstance(event, Closed):
             closed = {"code": event.code, "reason": event.reason}
+            break
+        elif isinstance(event, Violation):
+            closed = {"code": event.code, "reason": f"protocol violation: {event.message}"}
             break
         elif isinstance(event, DataMessage):
             result = classify_message(event.text, config.target.symbols, config.target.stream)
@@ -84,4 +105,5 @@ async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float) -
         "ping_interval_s": round(sum(intervals) / len(intervals), 3) if intervals else None,
         "closed": closed,
         "server_shutdown": shutdown,
+        "send_stalled": send_stalled,
     }

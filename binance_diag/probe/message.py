@@ -2,7 +2,9 @@
 
 Silence is ambiguous: an unknown symbol or a quiet market looks like a dead link. Halfway
 through the budget the stage sends Binance's LIST_SUBSCRIPTIONS request; an answer proves the
-link is alive and shows which streams the server thinks we asked for.
+link is alive and shows which streams the server thinks we asked for. The check is due at
+halfway whatever arrives meanwhile (a flood of pings must not postpone it), and only a reply
+with its id, after it was sent, counts as its answer.
 """
 
 from __future__ import annotations
@@ -14,8 +16,15 @@ from ..model import JSON, ErrorKind
 from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
 from .connection import Connection
-from .sansio.handshake import Closed, DataMessage, Ping, WebSocketExchange
-from .sansio.payload import Event, Problem, Reply, classify_message, list_subscriptions_request
+from .sansio.handshake import Closed, DataMessage, Ping, Violation, WebSocketExchange
+from .sansio.payload import (
+    Event,
+    Problem,
+    Reply,
+    classify_message,
+    list_subscriptions_request,
+    scalar,
+)
 
 LIST_SUBSCRIPTIONS_ID = 1
 SHUTDOWN_CLOSE_WAIT = 1.0
@@ -44,18 +53,19 @@ async def receive_first_message(
     while waiting:
         event = exchange.next_event()
         if event is None:
-            try:
-                await connection.send(exchange.bytes_to_send(), deadline)
-                if not probe["sent"] and time.perf_counter() < probe_at:
-                    data = await connection.recv(Deadline(probe_at - time.perf_counter()))
-                else:
-                    data = await connection.recv(deadline)
-            except TimeoutError:
-                if deadline.expired or probe["sent"]:
-                    break
-                exchange.send_text(list_subscriptions_request(LIST_SUBSCRIPTIONS_ID))
+            if not probe["sent"] and time.perf_counter() >= probe_at and \
+                    exchange.send_text(list_subscriptions_request(LIST_SUBSCRIPTIONS_ID)):
                 probe["sent"] = True
                 tracer.event("no data yet: LIST_SUBSCRIPTIONS sent")
+            try:
+                await connection.send(exchange.bytes_to_send(), deadline)
+                before_probe = probe_at - time.perf_counter()
+                wait = Deadline(min(before_probe, deadline.remaining())) if (
+                    not probe["sent"] and before_probe > 0) else deadline
+                data = await connection.recv(wait)
+            except TimeoutError:
+                if deadline.expired:
+                    break
                 continue
             except (ConnectionResetError, BrokenPipeError):
                 return failed(ErrorKind.CLOSED, "connection reset before the first message",
@@ -65,6 +75,11 @@ async def receive_first_message(
         if isinstance(event, Ping):
             pings += 1
             continue
+        if isinstance(event, Violation):
+            tracer.event(f"protocol violation: {event.message}")
+            return failed(ErrorKind.PROTOCOL_ERROR,
+                          f"the server broke the WebSocket protocol: {event.message}",
+                          {"code": event.code, "exception": event.exception}, **details())
         if isinstance(event, Closed):
             tracer.event(f"close frame received: {event.code} {event.reason}")
             reason = f" {event.reason!r}" if event.reason else ""
@@ -76,8 +91,12 @@ async def receive_first_message(
         result = classify_message(event.text, target.symbols, target.stream,
                                   require_spot_fields=spot)
         if isinstance(result, Reply):
-            probe.update(answered=True, result=result.result, error=result.error)
-            tracer.event(f"LIST_SUBSCRIPTIONS answered: {result.result}")
+            if probe["sent"] and result.id == LIST_SUBSCRIPTIONS_ID:
+                probe.update(answered=True, result=result.result, error=result.error)
+                tracer.event(f"LIST_SUBSCRIPTIONS answered: {scalar(str(result.result))}")
+            else:
+                probe["unsolicited_replies"] = int(probe.get("unsolicited_replies", 0)) + 1
+                tracer.event(f"a reply to no request of ours ignored (id {result.id!r})")
             continue
         if isinstance(result, Problem):
             if result.extra.get("event") == "serverShutdown":
@@ -104,8 +123,8 @@ async def receive_first_message(
                 "latency_ms": latency,
                 "event_time": result.event_time_ms,
                 "event_time_lag_ms": round(received_ms - result.event_time_ms, 1),
-                "price": result.data.get("p"),
-                "quantity": result.data.get("q"),
+                "price": scalar(result.data.get("p")),
+                "quantity": scalar(result.data.get("q")),
             }
             tracer.event(f"first {target.stream} for {result.symbol} after {latency:.1f} ms")
     if not waiting:
@@ -115,6 +134,8 @@ async def receive_first_message(
         why = f"the link is alive (LIST_SUBSCRIPTIONS answered {probe.get('result')})"
     elif probe["sent"]:
         why = "LIST_SUBSCRIPTIONS got no answer either: the link looks dead"
+    elif pings:
+        why = f"only {pings} server ping(s) received"
     else:
         why = "nothing received"
     message = f"no {target.stream} message for {', '.join(sorted(waiting))} in " \
@@ -132,6 +153,8 @@ async def _close_after_shutdown(exchange: WebSocketExchange, connection: Connect
         event = exchange.next_event()
         if isinstance(event, Closed):
             return event
+        if isinstance(event, Violation):
+            return None
         if event is not None:
             continue  # pings, a last event: not what we wait for
         try:

@@ -177,6 +177,26 @@ _CATALOGUE = (
         _S.WS_UPGRADE, _E.INVALID_HANDSHAKE, "server",
     ),
     Fault(
+        "http-1.0",
+        "the 101 comes in an HTTP/1.0 status line (an old proxy in the way)",
+        _S.WS_UPGRADE, _E.INVALID_HANDSHAKE, "server",
+    ),
+    Fault(
+        "unsolicited-extension",
+        "101 that imposes permessage-deflate, which the client did not offer",
+        _S.WS_UPGRADE, _E.INVALID_HANDSHAKE, "server",
+    ),
+    Fault(
+        "header-flood",
+        "101 with 200 header lines (over the 128 a client accepts)",
+        _S.WS_UPGRADE, _E.INVALID_HANDSHAKE, "server",
+    ),
+    Fault(
+        "endless-header",
+        "101 with one header line that never ends (bytes until the client gives up)",
+        _S.WS_UPGRADE, _E.INVALID_HANDSHAKE, "server",
+    ),
+    Fault(
         "upgrade-hang",
         "the HTTP upgrade request is never answered",
         _S.WS_UPGRADE, _E.TIMEOUT, "server",
@@ -212,6 +232,46 @@ _CATALOGUE = (
         "invalid-payload",
         "text frames that are not JSON",
         _S.FIRST_MESSAGE, _E.INVALID_PAYLOAD, "server",
+    ),
+    Fault(
+        "nested-payload",
+        "a text frame of JSON nested 100 000 levels deep",
+        _S.FIRST_MESSAGE, _E.INVALID_PAYLOAD, "server",
+    ),
+    Fault(
+        "fragmented",
+        "each event split over three frames, a ping between them (legal, RFC 6455 §5.4)",
+        None, None, "server",
+    ),
+    Fault(
+        "bad-close-code",
+        "101, then a close frame with code 999, which no endpoint may send",
+        _S.FIRST_MESSAGE, _E.PROTOCOL_ERROR, "server",
+    ),
+    Fault(
+        "oversized-frame",
+        "101, then a frame header announcing 8 MiB (over the client's 4 MiB limit)",
+        _S.FIRST_MESSAGE, _E.PROTOCOL_ERROR, "server",
+    ),
+    Fault(
+        "ping-flood",
+        "101, then pings as fast as the client reads, no event; LIST_SUBSCRIPTIONS is answered",
+        _S.FIRST_MESSAGE, _E.TIMEOUT, "server",
+        note="the pings must not keep the probe from sending LIST_SUBSCRIPTIONS halfway",
+    ),
+    Fault(
+        "stale-reply",
+        "101, then an unrequested reply {\"result\":null,\"id\":1}; requests are never "
+        "answered",
+        _S.FIRST_MESSAGE, _E.TIMEOUT, "server",
+        note="a reply to nothing the probe sent must not pass for a live link",
+    ),
+    Fault(
+        "deaf-peer",
+        "--after (3) events per stream, then floods pings and events and reads nothing",
+        None, None, "server",
+        note="the first message arrives, so a probe passes; with --duration the client's "
+        "pongs fill the TCP window: the hold cannot send them and must say so",
     ),
     Fault(
         "slow-first-message",

@@ -8,6 +8,7 @@ client messages) so tests can assert on the probe's behaviour, not only on its v
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import ssl
@@ -16,6 +17,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Response
 
 from .certs import CertKind, ServerCertificates
 from .faults import get_fault
@@ -52,6 +56,18 @@ WRONG_ACCEPT = "AAAAAAAAAAAAAAAAAAAAAAAAAAA="
 """Well-formed but matching no key: the client must fail the connection (RFC 6455 §4.1)."""
 INVALID_PAYLOAD = '{"e":"aggTrade","E":17'
 """A truncated event, as a broken proxy or a cut-short buffer delivers it: not JSON."""
+NESTING = 100_000
+"""nested-payload: levels of `[`, far past any JSON parser's recursion limit."""
+PING_FLOOD_INTERVAL = 0.001
+"""ping-flood: seconds between two bursts of 16 pings."""
+STALE_REPLY = '{"result":null,"id":1}'
+"""stale-reply: what a proxy replaying another connection's frames could deliver."""
+_HOSTILE_101 = {
+    # fault: (status line, extra header lines) of a 101 that breaks the handshake's rules
+    "http-1.0": (b"HTTP/1.0 101 Switching Protocols", ()),
+    "unsolicited-extension": (None, (("Sec-WebSocket-Extensions", "permessage-deflate"),)),
+    "header-flood": (None, tuple((f"X-Filler-{n}", str(n)) for n in range(200))),
+}
 
 
 @dataclass(frozen=True)
@@ -242,9 +258,34 @@ class BinanceStreamServer(StreamPeer):
         if self.fault == "bad-accept":
             del response.headers["Sec-WebSocket-Accept"]
             response.headers["Sec-WebSocket-Accept"] = WRONG_ACCEPT
+        if self.fault in _HOSTILE_101 or self.fault == "endless-header":
+            await self._send_hostile_101(session, response)
+            return
         trickle = self.options.trickle_interval if self.fault == "trickle" else None
         await session.send_response(response, trickle=trickle)
         await self._serve_stream(session, route)
+
+    async def _send_hostile_101(self, session: WsSession, response: Response) -> None:
+        """A 101 bent past what a client accepts, written raw; then wait for the client
+        to go (endless-header: keep the header line coming until it does)."""
+        head = response.serialize().split(b"\r\n\r\n", 1)[0]
+        if self.fault == "endless-header":
+            session.writer.write(head + b"\r\nX-Endless: ")
+            with contextlib.suppress(ConnectionError):
+                while not session.reader.at_eof():
+                    session.writer.write(b"a" * 1024)
+                    await session.writer.drain()
+                    await asyncio.sleep(0.01)
+            return
+        status_line, extra = _HOSTILE_101[self.fault]
+        if status_line is not None:
+            head = status_line + head[head.index(b"\r\n"):]
+        lines = b"".join(f"\r\n{name}: {value}".encode() for name, value in extra)
+        session.writer.write(head + lines + b"\r\n\r\n")
+        with contextlib.suppress(ConnectionError):
+            await session.writer.drain()
+            while await session.reader.read(READ_SIZE):
+                pass
 
     async def _serve_stream(self, session: WsSession, route: Route) -> None:
         """Run the fault's script after 101, answering client requests all along."""
@@ -252,9 +293,12 @@ class BinanceStreamServer(StreamPeer):
 
         async def on_text(text: str) -> None:
             self._record("client_messages", text)
-            await session.send_text(answer_request(text, subscriptions))
+            if self.fault != "stale-reply":  # stale-reply: requests go unanswered
+                await session.send_text(answer_request(text, subscriptions))
 
-        tasks = [asyncio.create_task(session.run_reader(on_text))]
+        # deaf-peer never reads after the upgrade: the client's frames pile up in TCP.
+        tasks = [] if self.fault == "deaf-peer" else [
+            asyncio.create_task(session.run_reader(on_text))]
         ping_interval = self.options.ping_interval
         if ping_interval is None and self.fault == "ping-timeout":
             ping_interval = PING_TIMEOUT_FAULT_INTERVAL
@@ -285,6 +329,18 @@ class BinanceStreamServer(StreamPeer):
         fault, options = self.fault, self.options
         if fault == "silent-stream":
             return
+        if fault in ("bad-close-code", "oversized-frame", "nested-payload", "stale-reply"):
+            await session.send_raw(_HOSTILE_FRAMES[fault])
+            return
+        if fault == "ping-flood":
+            while session.is_open:
+                await session.send_raw(b"\x89\x00" * 16)  # empty pings
+                await asyncio.sleep(PING_FLOOD_INTERVAL)
+            return
+        if fault == "deaf-peer":
+            await self._send_events(session, combined, subscriptions, options.message_count)
+            await self._flood(session, combined, subscriptions)
+            return
         if fault in _CLOSE_CODES:
             code, reason = _CLOSE_CODES[fault]
             await session.close(code, options.close_reason or reason)
@@ -314,7 +370,26 @@ class BinanceStreamServer(StreamPeer):
             for stream in list(subscriptions):
                 symbol = live_symbol(stream, self.options.known_symbols)
                 if symbol is not None:
-                    await session.send_text(self._event_text(stream, symbol, combined))
+                    text = self._event_text(stream, symbol, combined)
+                    if self.fault == "fragmented":
+                        await session.send_raw(_text_frames(text.encode(), 3))
+                    else:
+                        await session.send_text(text)
+
+    async def _flood(self, session: WsSession, combined: bool, subscriptions: list[str]) -> None:
+        """deaf-peer: pings with the largest control payload (125 bytes) and events, as fast
+        as the client reads them, while nothing the client sends is read."""
+        ping = b"\x89\x7d" + b"p" * 125
+        while not session.closed.is_set():
+            try:
+                await session.send_raw(ping * 64)
+                for stream in subscriptions:
+                    symbol = live_symbol(stream, self.options.known_symbols)
+                    if symbol is not None:
+                        await session.send_text(self._event_text(stream, symbol, combined))
+            except ConnectionError:
+                return
+            await asyncio.sleep(0)
 
     def _event_text(self, stream: str, symbol: str, combined: bool) -> str:
         if self.fault == "invalid-payload":
@@ -326,6 +401,30 @@ class BinanceStreamServer(StreamPeer):
             other = other_symbol(symbol)
             data, stream = self._tape.agg_trade(other), f"{other.lower()}@aggTrade"
         return _dumps(wrap(stream, data) if combined else data)
+
+
+def _text_frames(text: bytes, pieces: int) -> bytes:
+    """An unmasked text message split over `pieces` frames (RFC 6455 §5.4), a ping after
+    the first fragment: control frames may come between fragments."""
+    size = -(-len(text) // pieces)
+    chunks = [text[i:i + size] for i in range(0, len(text), size)]
+    frames = []
+    for n, chunk in enumerate(chunks):
+        opcode = 0x1 if n == 0 else 0x0
+        fin = 0x80 if n == len(chunks) - 1 else 0
+        frames.append(Frame(Opcode(opcode), chunk, fin=bool(fin)).serialize(mask=False))
+        if n == 0:
+            frames.append(b"\x89\x00")
+    return b"".join(frames)
+
+
+_HOSTILE_FRAMES = {
+    "bad-close-code": b"\x88\x05\x03\xe7odd",  # close 999 'odd' (RFC 6455 §7.4.2)
+    "oversized-frame": b"\x81\x7f" + (2**23).to_bytes(8, "big"),  # 8 MiB text announced
+    "nested-payload": Frame(Opcode.TEXT, b"[" * NESTING + b"]" * NESTING).serialize(
+        mask=False),
+    "stale-reply": Frame(Opcode.TEXT, STALE_REPLY.encode()).serialize(mask=False),
+}
 
 
 def answer_request(text: str, subscriptions: list[str]) -> str:

@@ -81,6 +81,13 @@ class WsSession:
                     await asyncio.sleep(trickle)
             await self.writer.drain()
 
+    async def send_raw(self, data: bytes) -> None:
+        """Bytes straight to the socket, past the protocol: frames websockets would refuse
+        to build (a bad close code, a length over the limit) or fragments written by hand."""
+        if self.is_open:
+            self.writer.write(data)
+            await self.writer.drain()
+
     async def send_text(self, text: str) -> None:
         if self.is_open:
             self.protocol.send_text(text.encode())

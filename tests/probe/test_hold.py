@@ -84,3 +84,27 @@ def test_duration_sees_a_stall(certs: CertificateAuthority) -> None:
     hold = message.details["hold"]
     assert hold["messages"] == 1  # the second of two; the first was the stage's
     assert hold["largest_gap_ms"] >= 450
+
+
+@pytest.mark.timeout(20)
+def test_a_peer_that_stops_reading_is_noticed_and_reported() -> None:
+    """deaf-peer floods pings and reads nothing: our pongs fill its TCP window. The hold
+    must stop at a bounded write, keep its figures, and the run must not be healthy."""
+    from binance_diag.diagnose import diagnose_report
+    from binance_diag.model import OverallStatus
+
+    options = ServerOptions(message_count=2, interval=20 * MS)
+    with start_fault("deaf-peer", tls=False, options=options) as scenario:
+        report = diagnose_report(probe(replace(config_for(scenario), hold=6000 * MS)))
+    message = report.stage(StageName.FIRST_MESSAGE)
+    assert message is not None and message.status is StageStatus.OK
+    hold = message.details["hold"]
+    assert "error" not in hold, hold
+    assert hold["messages"] > 0 and hold["pings_seen"] > 0
+    stalled = hold["send_stalled"]
+    assert stalled is not None and stalled["unsent_bytes"] > 0 and stalled["waited_s"] == 2.0
+    assert hold["duration_s"] < 5.5
+    ids = [finding.id for finding in report.findings]
+    assert ids[0] == "hold.send_stalled", ids
+    assert report.findings[0].blame.value == "remote"
+    assert report.status is OverallStatus.DEGRADED

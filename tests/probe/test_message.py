@@ -94,3 +94,29 @@ def test_close_code_and_reason_are_kept(certs: CertificateAuthority, fault: str,
     assert failed is not None and failed.error is not None
     assert failed.error.extra["code"] == code
     assert failed.error.extra["reason"]
+
+
+@pytest.mark.parametrize("fault", ["ping-flood", "stale-reply"])
+def test_list_subscriptions_is_sent_halfway_and_only_its_own_answer_counts(fault: str) -> None:
+    """A ping flood must not postpone the check; a reply to nothing we sent is no answer."""
+    with start_fault(fault, tls=False) as scenario:
+        chain = run_stages(config_for(scenario), TO_MESSAGE)
+    message = chain.last
+    assert message.error is not None and message.error.kind is ErrorKind.TIMEOUT
+    probe_ = message.details["list_subscriptions"]
+    assert probe_["sent"] is True
+    assert probe_["answered"] is (fault == "ping-flood")
+    assert message.error.extra["link_alive"] is (fault == "ping-flood")
+    if fault == "stale-reply":
+        assert probe_["unsolicited_replies"] == 1
+        assert "LIST_SUBSCRIPTIONS answered" not in message.error.message
+
+
+@pytest.mark.parametrize(("fault", "code"), [("bad-close-code", 1002),
+                                             ("oversized-frame", 1009)])
+def test_a_protocol_violation_is_the_peers_not_an_internal_error(fault: str, code: int) -> None:
+    with start_fault(fault, tls=False) as scenario:
+        chain = run_stages(config_for(scenario), TO_MESSAGE)
+    message = chain.last
+    assert message.error is not None and message.error.kind is ErrorKind.PROTOCOL_ERROR
+    assert message.error.extra["code"] == code

@@ -174,12 +174,18 @@ def _first_message(
     timeout: float,
 ) -> None:
     deadline = time.monotonic() + timeout
+    fragments: list[bytes] = []
     while True:
         for frame in frames:
             if frame.opcode is Opcode.CLOSE:
                 raise _Failed(StageName.FIRST_MESSAGE, ErrorKind.CLOSED)
-            if frame.opcode is Opcode.TEXT and _is_expected_event(frame.data, symbols):
-                return
+            if frame.opcode in (Opcode.TEXT, Opcode.CONT):  # RFC 6455 §5.4: reassemble
+                fragments.append(bytes(frame.data))
+                if frame.fin and _is_expected_event(b"".join(fragments), symbols):
+                    return
+                fragments = [] if frame.fin else fragments
+        if protocol.parser_exc is not None and not isinstance(protocol.parser_exc, EOFError):
+            raise _Failed(StageName.FIRST_MESSAGE, ErrorKind.PROTOCOL_ERROR)
         if protocol.state is State.CLOSED:
             raise _Failed(StageName.FIRST_MESSAGE, ErrorKind.CLOSED)
         if not _receive(sock, protocol, deadline):
@@ -191,7 +197,7 @@ def _is_expected_event(data: bytes | bytearray | memoryview, symbols: Sequence[s
     """True for the awaited aggTrade; False for a reply or a notice (read on); else fail."""
     try:
         message = json.loads(bytes(data))
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _Failed(StageName.FIRST_MESSAGE, ErrorKind.INVALID_PAYLOAD) from None
     if "id" in message and "result" in message:
         return False

@@ -20,8 +20,11 @@ CATALOGUE = [
     "tls-hang", "tls-reset-after-hello", "tls-eof", "tls-untrusted", "tls-expired",
     "tls-not-yet-valid", "tls-wrong-host",
     "http-451", "http-403", "http-429", "http-418", "http-503", "captive-portal",
-    "bad-accept", "upgrade-hang", "trickle",
+    "bad-accept", "http-1.0", "unsolicited-extension", "header-flood", "endless-header",
+    "upgrade-hang", "trickle",
     "silent-stream", "close-1008", "close-1011", "wrong-payload", "invalid-payload",
+    "nested-payload", "fragmented", "bad-close-code", "oversized-frame", "ping-flood",
+    "stale-reply", "deaf-peer",
     "slow-first-message", "server-shutdown", "stall-after", "ping-timeout",
 ]  # fmt: skip
 STAGE_TIMEOUT = 300 * MS

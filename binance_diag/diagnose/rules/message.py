@@ -232,6 +232,22 @@ FAILURES = (
         actions=(Action("Probe again to see if it repeats: `{again}`"), USE_PROXY),
     ),
     Rule(
+        "message.protocol_violation", Scope.FAILURE, CRITICAL, Blame.REMOTE,
+        title="The server broke the WebSocket protocol (client closed with {code})",
+        meaning="After the upgrade the peer sent a frame RFC 6455 forbids (a reserved close "
+                "code, a frame over the size limit, text that is not UTF-8, a reserved "
+                "opcode): the client must fail the connection.",
+        hypothesis="The peer is not a conforming WebSocket server, or something on the path "
+                   "corrupts frames: {message}.",
+        stage=MESSAGE, kinds=frozenset({ErrorKind.PROTOCOL_ERROR}),
+        evidence=with_path(payload_lines), values=message_values,
+        analysis="The upgrade worked and frames came back: the path carries data; what the "
+                 "peer sent is invalid.",
+        actions=(Action("Check the endpoint `{url}` is Binance's or a faithful relay"),
+                 Action("Probe again without the proxy or middlebox in between, if there is "
+                        "one: a proxy that rewrites frames shows up like this"), USE_PROXY),
+    ),
+    Rule(
         "message.wrong_stream", Scope.FAILURE, CRITICAL, Blame.REMOTE,
         title="The first message belongs to another stream",
         meaning="A valid message arrived for another stream or symbol than requested.",
@@ -281,6 +297,11 @@ def hold_stalled(facts: Facts, subject: Subject) -> bool:
     return gap >= STALL_FLOOR_MS and gap >= STALL_EVENTS * usual
 
 
+def hold_send_stalled(facts: Facts, subject: Subject) -> bool:
+    """during `--duration`, what the client had to send (pongs, requests) could not leave"""
+    return bool(_hold(subject).get("send_stalled"))
+
+
 def hold_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
     hold = _hold(subject)
     closed = hold.get("closed") or {}
@@ -290,6 +311,9 @@ def hold_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
         "gap": format_ms(hold.get("largest_gap_ms") or 0.0),
         "code": str(closed.get("code")),
         "close_reason": str(closed.get("reason") or "none"),
+        "stalled_for": format_ms(((hold.get("send_stalled") or {}).get("waited_s") or 0.0)
+                                 * 1000),
+        "unsent": str((hold.get("send_stalled") or {}).get("unsent_bytes")),
         "close_cause": "after Binance's `serverShutdown` notice: the server went away for "
                        "maintenance, not the path; a new connection lands elsewhere"
         if hold.get("server_shutdown") else
@@ -308,6 +332,12 @@ def hold_lines(facts: Facts, subject: Subject) -> list[str]:
     if closed:
         lines.append(f"closed with code {code(closed.get('code'))}, reason "
                      f"{code(closed.get('reason') or '(none)')}")
+    stalled = hold.get("send_stalled")
+    if stalled:
+        lines.append(f"{stalled.get('unsent_bytes')} bytes (pongs, requests) could not be "
+                     f"sent in {format_ms((stalled.get('waited_s') or 0.0) * 1000)}, "
+                     f"{stalled.get('after_s')} s into the hold: the peer's TCP window "
+                     "stayed full")
     return lines
 
 
@@ -325,6 +355,24 @@ OBSERVATIONS = (
         actions=(Action("Reconnect on close in your program, with backoff"),
                  Action("Answer pings promptly: Binance pings every 20 s and drops a "
                         "connection whose pong is a minute late")),
+    ),
+    Rule(
+        "hold.send_stalled", Scope.STAGE, WARNING, Blame.REMOTE,
+        title="The server stopped reading: pongs could not be sent for {stalled_for}",
+        meaning="With `--duration`, what the client sends (pongs to the server's pings, "
+                "requests) could not leave: the peer stopped reading and its TCP window "
+                "stayed full. Binance drops a connection whose pong is a minute late.",
+        hypothesis="The stream kept arriving, but the peer read nothing of what this client "
+                   "sent ({unsent} bytes waited {stalled_for}): a server or proxy that "
+                   "stopped reading its side of the connection. The stream would be dropped "
+                   "for missing pongs.",
+        stage=MESSAGE, when=hold_send_stalled, evidence=hold_lines, values=hold_values,
+        analysis="Held open, the stream flowed one way only: the client's pongs could not "
+                 "be sent for {stalled_for}.",
+        actions=(Action("Check the endpoint `{url}` is Binance's or a faithful relay; probe "
+                        "again without the proxy in between, if there is one"),
+                 Action("In your program, bound every send with a timeout and reconnect "
+                        "when it fires: `async with asyncio.timeout(10): await ws.pong()`")),
     ),
     Rule(
         "hold.stalled", Scope.STAGE, WARNING, Blame.NETWORK,

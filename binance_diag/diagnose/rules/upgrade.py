@@ -64,9 +64,28 @@ def upgrade_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
     }
 
 
-def has_status(facts: Facts, subject: Subject) -> bool:
-    """a status line arrived (a 101)"""
-    return extra(subject, "status") is not None
+def wrong_accept(facts: Facts, subject: Subject) -> bool:
+    """the 101's Sec-WebSocket-Accept does not answer the request's key"""
+    return bool(extra(subject, "problem") == "accept")
+
+
+def named_problem(facts: Facts, subject: Subject) -> bool:
+    """websockets named what is wrong with the answer (HTTP version, header count or
+    length, a header, an extension or subprotocol)"""
+    return bool(extra(subject, "problem") not in (None, "accept", "malformed"))
+
+
+def problem_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
+    return {**upgrade_values(facts, subject),
+            "problem_text": str(extra(subject, "problem_text") or "an invalid answer")}
+
+
+def problem_lines(facts: Facts, subject: Subject) -> list[str]:
+    lines = response_lines(facts, subject)
+    problem, exc = extra(subject, "problem"), extra(subject, "exception")
+    if problem is not None:
+        lines.append(f"websockets refused it: {code(str(exc))} ({code(str(problem))})")
+    return lines
 
 
 def html_page(facts: Facts, subject: Subject) -> bool:
@@ -230,10 +249,26 @@ FAILURES = (
                 "or proxy replayed or rewrote it.",
         hypothesis="The 101 did not answer this request's key ({message}): a caching or "
                    "rewriting proxy answered instead of the server.",
-        stage=UPGRADE, kinds=frozenset({ErrorKind.INVALID_HANDSHAKE}), when=has_status,
+        stage=UPGRADE, kinds=frozenset({ErrorKind.INVALID_HANDSHAKE}), when=wrong_accept,
         evidence=with_path(response_lines), values=upgrade_values,
         analysis="An HTTP 101 arrived, but not the one the request called for.",
         actions=(CURL, USE_PROXY),
+    ),
+    Rule(
+        "upgrade.protocol_violation", Scope.FAILURE, CRITICAL, Blame.REMOTE,
+        title="The upgrade answer breaks the handshake's rules: {problem_text}",
+        meaning="The peer answered the upgrade, but in a way no WebSocket client accepts: "
+                "another HTTP version than 1.1, more or longer headers than a client reads, "
+                "an extension or subprotocol it did not offer, an invalid handshake header.",
+        hypothesis="The peer answering on {hostport} is not a conforming WebSocket server "
+                   "({message}): an old or non-WebSocket proxy in the way, a server that "
+                   "imposes options, or a hostile peer. Nothing on this machine caused it.",
+        stage=UPGRADE, kinds=frozenset({ErrorKind.INVALID_HANDSHAKE}), when=named_problem,
+        evidence=with_path(problem_lines), values=problem_values,
+        analysis="The connection carried the request and an answer came back: the path "
+                 "works up to HTTP; the answer itself is at fault.",
+        actions=(CURL, Action("Connect without the proxy or middlebox in between, if there "
+                              "is one, to see who sends this answer"), USE_PROXY),
     ),
     Rule(
         "upgrade.not_http", Scope.FAILURE, CRITICAL, Blame.REMOTE,

@@ -142,7 +142,14 @@ CASES: dict[str, Callable[[], ProbeReport]] = {
         extra={"status": 101}),
     "upgrade.bad_accept": lambda: make_report(
         fail=UPGRADE, kind=K.INVALID_HANDSHAKE,
-        message="invalid 101 response: invalid Sec-WebSocket-Accept", extra={"status": 101}),
+        message="invalid 101 response: invalid Sec-WebSocket-Accept",
+        extra={"status": 101, "problem": "accept", "header": "Sec-WebSocket-Accept"}),
+    "upgrade.protocol_violation": lambda: make_report(
+        fail=UPGRADE, kind=K.INVALID_HANDSHAKE,
+        message="not a valid HTTP response: unsupported protocol; expected HTTP/1.1",
+        extra={"status": 101, "problem": "http_version", "http_version": "1.0",
+               "problem_text": "an answer in another HTTP version than 1.1",
+               "exception": "ValueError", "bytes_received": 120}),
     "upgrade.not_http": lambda: make_report(
         fail=UPGRADE, kind=K.INVALID_HANDSHAKE, message="not a valid HTTP response",
         extra={"bytes_received": 12}),
@@ -170,6 +177,10 @@ CASES: dict[str, Callable[[], ProbeReport]] = {
     "message.invalid_payload": lambda: make_report(
         fail=MESSAGE, kind=K.INVALID_PAYLOAD, message="first message is not JSON",
         extra={"excerpt": "<html>"}),
+    "message.protocol_violation": lambda: make_report(
+        fail=MESSAGE, kind=K.PROTOCOL_ERROR,
+        message="the server broke the WebSocket protocol: invalid status code 999",
+        extra={"code": 1002, "exception": "ProtocolError"}),
     "runtime.internal_error": lambda: make_report(
         fail=TLS, kind=K.INTERNAL, message="ValueError: boom", extra={"exception": "ValueError"}),
     "runtime.unclassified": lambda: make_report(fail=DNS, kind=K.HTTP_STATUS),
@@ -222,6 +233,10 @@ CASES: dict[str, Callable[[], ProbeReport]] = {
     "hold.stalled": lambda: make_report(overrides={MESSAGE: {"hold": {
         "duration_s": 60.0, "messages": 300, "rate_per_s": 5.0, "largest_gap_ms": 31000.0,
         "median_gap_ms": 100.0, "pings_seen": 3, "pongs_sent": 3, "closed": None}}}),
+    "hold.send_stalled": lambda: make_report(overrides={MESSAGE: {"hold": {
+        "duration_s": 2.4, "messages": 9000, "rate_per_s": 3750.0, "largest_gap_ms": 2000.0,
+        "pings_seen": 120000, "pongs_sent": 90000, "closed": None,
+        "send_stalled": {"after_s": 0.4, "waited_s": 2.0, "unsent_bytes": 131}}}}),
     "probe.healthy": lambda: make_report(),
 }
 
