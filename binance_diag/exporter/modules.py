@@ -221,7 +221,7 @@ class _Locator:
         """1-based line of `[a.b]` for a table path, of `key =` inside its table for a key."""
         for size in range(len(path), 0, -1):
             header = re.compile(r"\s*\[\[?\s*" + r"\s*\.\s*".join(
-                rf"(?:{re.escape(p)}|\"{re.escape(p)}\")" for p in path[:size]) + r"\s*\]")
+                rf"(?:{re.escape(p)}|\"{re.escape(p)}\")" for p in path[:size]) + r"\s*[\].]")
             for number, line in enumerate(self.lines, 1):
                 if header.match(line):
                     if size == len(path):
