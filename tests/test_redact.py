@@ -73,8 +73,11 @@ def _refused_port() -> int:
 
 def _run(args: list[str], env: dict[str, str], tmp: Path) -> str:
     """Everything the command wrote: stdout, stderr, the step summary."""
-    summary = tmp / "summary.md"
+    summary, output = tmp / "summary.md", tmp / "report.out"
     summary.unlink(missing_ok=True)
+    output.unlink(missing_ok=True)
+    if args[0] == "probe":
+        args = [*args, "--output", str(output)]
     clean = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     result = subprocess.run(
         [sys.executable, "-m", "binance_diag", *args],
@@ -83,8 +86,9 @@ def _run(args: list[str], env: dict[str, str], tmp: Path) -> str:
     )
     assert "Traceback" not in result.stderr, result.stderr
     written = result.stdout + result.stderr
-    if summary.exists():
-        written += summary.read_text()
+    for path in (summary, output):
+        if path.exists():
+            written += path.read_text()
     return written
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TextIO, TypeVar
 
 from ..exitcodes import ExitCode
 from ..render.formats import OutputFormat, formatter_for
-from .outfile import is_stdout, write_atomically
+from .outfile import append_guarded, is_stdout, write_atomically
 
 if TYPE_CHECKING:
     from ..render.base import Formatter
@@ -81,8 +81,8 @@ def deliver(
     summary = environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:
-            with Path(summary).open("a", encoding="utf-8") as handle:
-                handle.write(result.render(formatter_for(OutputFormat.MARKDOWN)) + "\n")
+            append_guarded(Path(summary),
+                           result.render(formatter_for(OutputFormat.MARKDOWN)) + "\n")
         except OSError as exc:
             print(f"binance-diag: warning: cannot append to GITHUB_STEP_SUMMARY: {exc}",
                   file=stderr)

@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..redact import scrub
+
 READER_WAIT = 2.0
 """How long a FIFO given as --output may take to get a reader before we give up on it."""
 WRITE_STALL = 10.0
@@ -94,7 +96,7 @@ def write_atomically(path: Path, text: str) -> None:
     /dev/stdout) is written in place. The file keeps the read/write bits it had, or gets
     those the umask gives a new file (mkstemp's 0600 would hide it).
     """
-    data = utf8(text)
+    data = utf8(scrub(text))
     target = Path(os.path.realpath(path))
     info = _stat_existing(path, target)
     if info is not None and not stat.S_ISREG(info.st_mode):
@@ -120,7 +122,7 @@ def append_guarded(path: Path, text: str) -> None:
     (0666 minus the umask), never through a symlink; a FIFO or a character device is
     written without waiting on it forever. OSError for anything that cannot be written so.
     """
-    data = utf8(text)
+    data = utf8(scrub(text))
     fd = _open_for_append(path)
     try:
         mode = os.fstat(fd).st_mode
