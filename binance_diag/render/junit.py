@@ -2,21 +2,28 @@
 
 Pure. A stage that could not complete is an `<error>`; one that completed an exchange whose
 answer failed validation (a certificate, an HTTP status, a payload), or that passed slower
-than its `--crit` threshold, is a `<failure>`; a stage never reached is `<skipped>`. Key
-measurements are `<properties>`; a `--warn` threshold crossed is noted in `<system-out>`
-without failing the test. The endpoint matrix is one testsuite per endpoint, each exactly as
-its own report renders.
+than its `--crit` threshold, is a `<failure>`; a stage never reached is `<skipped>`. A passed
+testcase's `<system-out>` is its status line (and a `--warn` threshold crossed, which does not
+fail it); key measurements are the suite's `<properties>`, named `<stage>.<key>`. The
+endpoint matrix is one testsuite per endpoint, each exactly as its own report renders.
+
+Valid against the Jenkins/Ant JUnit schema (tests/render/jenkins-junit.xsd): no `skipped=` on
+`<testsuites>`, no `<properties>` in a `<testcase>`, the skip reason as `<skipped>` text.
+Jenkins splits a classname at its last dot into package and class, so the classname is
+`binance_diag.<endpoint>` with the endpoint's dots and dashes made underscores: `spot` and
+`spot-443` stay apart, and `stream.binance.com` is not read as three packages.
 """
 
 from __future__ import annotations
 
+import platform
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
 from ..diagnose.describe import crossed_threshold, stage_line, total_ms
-from ..diagnose.matrix import EndpointMatrix
+from ..diagnose.matrix import EndpointMatrix, label
 from ..model import ErrorKind, Finding, ProbeReport, StageName, StageResult, StageStatus
 from .base import Formatter
 from .formats import OutputFormat
@@ -28,12 +35,26 @@ VALIDATION_KINDS = frozenset({
     ErrorKind.INVALID_HANDSHAKE, ErrorKind.INVALID_PAYLOAD, ErrorKind.WRONG_STREAM,
 })
 """Error kinds where the peer answered and the answer was judged wrong: `<failure>`."""
+_NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]+")
+PACKAGE = "binance_diag"
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def clean(text: object) -> str:
     """Text XML 1.0 can carry: a server's bytes may hold control characters it cannot."""
     return _NOT_XML.sub("\ufffd", str(text))
+
+
+def machine_name() -> str:
+    """The machine that ran the probe (what `socket.gethostname()` says, without a socket
+    import in a pure package): JUnit's `hostname`."""
+    return platform.node() or "localhost"
+
+
+def classname(report: ProbeReport) -> str:
+    """`binance_diag.spot_443`: one class per endpoint, one package, whatever the URL holds."""
+    segment = _NOT_IDENTIFIER.sub("_", label(report.target)).strip("_") or "endpoint"
+    return f"{PACKAGE}.{segment}"
 
 
 def _seconds(ms: float | None) -> str:
@@ -92,13 +113,11 @@ def _explanation(finding: Finding | None, stage: StageResult) -> str:
 def _testcase(suite: ET.Element, report: ProbeReport, stage: StageResult) -> str:
     """Add one stage's testcase; return its outcome: ok, failure, error or skipped."""
     case = ET.SubElement(suite, "testcase", name=stage.name.value,
-                         classname=f"binance-diag.{report.target.host}",
-                         time=_seconds(stage.duration_ms))
-    _properties(case, stage_properties(stage))
+                         classname=classname(report), time=_seconds(stage.duration_ms))
     root = report.findings[0] if report.findings else None
     if stage.status is StageStatus.SKIPPED:
-        reason = str(stage.details.get("reason", "not reached"))
-        ET.SubElement(case, "skipped", message=clean(reason))
+        # The schema's <skipped> has no attributes: the reason is its text.
+        ET.SubElement(case, "skipped").text = clean(stage.details.get("reason", "not reached"))
         return "skipped"
     if stage.error is not None:
         tag = "failure" if stage.error.kind in VALIDATION_KINDS else "error"
@@ -116,8 +135,14 @@ def _testcase(suite: ET.Element, report: ProbeReport, stage: StageResult) -> str
             element = ET.SubElement(case, "failure", type="threshold", message=message)
             element.text = clean(plain(stage_line(stage)))
             return "failure"
-        ET.SubElement(case, "system-out").text = f"warning: {message}"
+        _system_out(case, plain(stage_line(stage)), f"warning: {message}")
+        return "ok"
+    _system_out(case, plain(stage_line(stage)))
     return "ok"
+
+
+def _system_out(case: ET.Element, *lines: str) -> None:
+    ET.SubElement(case, "system-out").text = clean("\n".join(lines))
 
 
 def render_junit(report: ProbeReport) -> str:
@@ -126,9 +151,12 @@ def render_junit(report: ProbeReport) -> str:
     suite = ET.SubElement(
         suites, "testsuite", name=clean(target.url),
         timestamp=report.generated_at.strftime("%Y-%m-%dT%H:%M:%S"),
-        hostname=target.host,
+        hostname=machine_name(),
     )
     env = report.environment
+    stage_values = {f"{stage.name.value}.{key}": value for stage in report.stages
+                    if stage.status is not StageStatus.SKIPPED
+                    for key, value in stage_properties(stage).items()}
     _properties(suite, {
         "target.url": target.url, "target.host": target.host, "target.port": target.port,
         "target.endpoint": target.endpoint, "target.symbols": target.symbols,
@@ -137,18 +165,19 @@ def render_junit(report: ProbeReport) -> str:
         "tool.version": report.tool_version, "python": env.get("python"),
         "websockets": env.get("websockets"), "openssl": env.get("openssl"),
         "command": report.command,
+        **stage_values,
     })
     outcomes = [_testcase(suite, report, stage) for stage in report.stages]
     counts = {
         "tests": str(len(outcomes)),
         "failures": str(outcomes.count("failure")),
         "errors": str(outcomes.count("error")),
-        "skipped": str(outcomes.count("skipped")),
         "time": _seconds(total_ms(report)),
     }
-    for element in (suites, suite):
-        for name, value in counts.items():
-            element.set(name, value)
+    for name, value in counts.items():
+        suites.set(name, value)
+        suite.set(name, value)
+    suite.set("skipped", str(outcomes.count("skipped")))  # <testsuites> has no such count
     if report.findings:
         lines = [f"{f.id} ({f.severity.value}, blame: {f.blame.value}): {plain(f.title)}"
                  for f in report.findings]
@@ -161,7 +190,7 @@ def render_junit(report: ProbeReport) -> str:
 def render_junit_matrix(matrix: EndpointMatrix) -> str:
     """One testsuite per endpoint (each exactly as `probe --format junit` renders it)."""
     suites = ET.Element("testsuites", name="binance-diag endpoint matrix")
-    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    totals = {"tests": 0, "failures": 0, "errors": 0}
     time = 0.0
     for row in matrix.rows:
         suite = ET.fromstring(render_junit(row.report)).find("testsuite")

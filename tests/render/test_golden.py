@@ -20,6 +20,12 @@ EXTENSIONS = {OutputFormat.RICH: "txt", OutputFormat.MARKDOWN: "md", OutputForma
               OutputFormat.JUNIT: "xml", OutputFormat.NAGIOS: "nagios"}
 
 
+@pytest.fixture(autouse=True)
+def _same_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """JUnit names the machine that ran the probe: one name, whichever machine runs this."""
+    monkeypatch.setattr("binance_diag.render.junit.machine_name", lambda: "probe-host")
+
+
 @pytest.mark.parametrize("output_format", list(FORMATTERS))
 @pytest.mark.parametrize("case", list(CASES))
 def test_golden(case: str, output_format: OutputFormat) -> None:
