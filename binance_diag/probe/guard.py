@@ -26,8 +26,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Self
 
-from ..config.guard import DEFAULT_GRACE, DEFAULT_SETTINGS, GuardSettings
-from ..config.probe import ProbeConfig
+from ..config.guard import DEFAULT_SETTINGS, GuardSettings
 from ..model import (
     ErrorKind,
     LoopStats,
@@ -41,22 +40,8 @@ from ..timing import format_ms, format_seconds, utc_now
 from ..watchdog.hard_deadline import Backstop, DeadlineExpiry, ExpiryCause, HardDeadline
 from ..watchdog.loop import LoopWatchdog
 from .base import Tracer
-from .runner import CANCEL_GRACE, SUPERVISION_MARGIN, ProbeProgress, build_report
-
-BACKSTOP_MARGIN = 2.0
-"""Seconds past the whole run's budget (grace included) before faulthandler kills it."""
-REPORT_ALLOWANCE = 1.0
-"""Seconds the budget keeps for closing the connection and writing the report."""
-
-
-def run_budget(config: ProbeConfig, grace: float = DEFAULT_GRACE) -> float:
-    """Seconds the whole probe may take: every stage's timeout and supervision, the hold,
-    one grace, and time to report. Nothing the network does makes a run longer."""
-    timeouts = config.timeouts
-    stages = sum(timeouts.for_stage(name) + SUPERVISION_MARGIN + CANCEL_GRACE
-                 for name in StageName)
-    hold = (config.hold or 0.0) + SUPERVISION_MARGIN + CANCEL_GRACE
-    return stages + hold + grace + REPORT_ALLOWANCE
+from .budget import BACKSTOP_MARGIN, REPORT_ALLOWANCE, run_budget, stage_budget
+from .runner import ProbeProgress, build_report
 
 
 class RunGuard(ABC):
@@ -148,8 +133,7 @@ class ProbeGuard(RunGuard):
         self.watchdog.stage = stage
         # After the runner's own supervision has had its full say (timeout, margin, the
         # cancelled stage's grace): the deadline only acts when the loop could not.
-        self.arm(self.progress.config.timeouts.for_stage(stage) + SUPERVISION_MARGIN
-                 + CANCEL_GRACE, label=stage)
+        self.arm(stage_budget(self.progress.config.timeouts.for_stage(stage)), label=stage)
 
     def _expired(self, expiry: DeadlineExpiry) -> None:
         """Deadline thread: the loop could not end the stage; report from here and exit."""

@@ -31,6 +31,7 @@ from ..model import (
 from ..timing import Deadline, format_ms, format_seconds, utc_now
 from ..watchdog.supervise import Outcome, Verdict, run_supervised
 from .base import ProbeState, StageOutcome, Tracer
+from .budget import CANCEL_GRACE, SUPERVISION_MARGIN, stage_budget
 from .dns import resolve_addresses
 from .environment import collect_environment
 from .hold import hold_stream
@@ -51,10 +52,6 @@ STAGES: tuple[tuple[StageName, StageFunction], ...] = (
     (StageName.WS_UPGRADE, upgrade_websocket),
     (StageName.FIRST_MESSAGE, receive_first_message),
 )
-SUPERVISION_MARGIN = 0.05
-"""How long past its deadline a stage may take to report its own timeout before it is cancelled."""
-CANCEL_GRACE = 0.2
-"""How long a cancelled stage may take to unwind before it is abandoned."""
 
 
 @dataclass
@@ -313,7 +310,7 @@ async def _hold(config: ProbeConfig, state: ProbeState, tracer: Tracer,
     """Measure the open stream for `duration` s; the figures join the first_message details."""
     tracer.event(f"holding the stream open for {duration:g} s")
     task = asyncio.ensure_future(hold_stream(config, state, duration))
-    done, _ = await asyncio.wait({task}, timeout=duration + SUPERVISION_MARGIN + CANCEL_GRACE)
+    done, _ = await asyncio.wait({task}, timeout=stage_budget(duration))
     if done and task.exception() is None:
         hold: JSON = task.result()
     else:

@@ -37,8 +37,9 @@ T = TypeVar("T")
 
 LOGGER = logging.getLogger("binance_diag.supervise")  # name kept from before the move
 
-DEFAULT_GRACE = 0.5
-"""How long a cancelled task may take to unwind before it is abandoned."""
+DEFAULT_CANCEL_GRACE = 0.5
+"""The library's default for how long a cancelled task may take to unwind before it is
+abandoned (the probe passes its own, probe.budget.CANCEL_GRACE)."""
 
 
 class Verdict(StrEnum):
@@ -88,7 +89,7 @@ class Outcome(Generic[T]):
 
 
 async def run_supervised(
-    aw: Awaitable[T], timeout: float, grace: float = DEFAULT_GRACE
+    aw: Awaitable[T], timeout: float, grace: float = DEFAULT_CANCEL_GRACE
 ) -> Outcome[T]:
     """Run `aw` as a task for at most `timeout` seconds, plus `grace` to unwind once cancelled.
 
@@ -175,7 +176,7 @@ def _release(task: asyncio.Task[Any]) -> None:
 def run_abandoning(
     main: Coroutine[Any, Any, T],
     *,
-    cancel_grace: float = DEFAULT_GRACE,
+    cancel_grace: float = DEFAULT_CANCEL_GRACE,
     loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
 ) -> T:
     """Like `asyncio.run`, but returns even when tasks ignore their cancellation.
@@ -212,7 +213,7 @@ def run_abandoning(
 def run_and_exit(
     main: Coroutine[Any, Any, int | None],
     *,
-    cancel_grace: float = DEFAULT_GRACE,
+    cancel_grace: float = DEFAULT_CANCEL_GRACE,
     linger: float = 0.1,
     loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
 ) -> NoReturn:

@@ -10,8 +10,8 @@ import pytest
 from binance_diag.config.probe import ProbeConfig
 from binance_diag.config.timeouts import Timeouts
 from binance_diag.model import StageName, StageStatus
+from binance_diag.probe.budget import SUPERVISION_MARGIN
 from binance_diag.probe.dns import hosts_file_entries
-from binance_diag.probe.runner import SUPERVISION_MARGIN
 from binance_diag.simulate.dns_server import DnsMode, DnsServer
 from binance_diag.simulate.tcp import RefusingPort
 from tests.probe.helpers import FAST, failure, make_config, probe, stage

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from binance_diag.model import ErrorKind, StageName, StageStatus
-from binance_diag.probe.runner import SUPERVISION_MARGIN
+from binance_diag.probe.budget import SUPERVISION_MARGIN
 from binance_diag.simulate.certs import CertificateAuthority
 from binance_diag.simulate.faults import FAULTS
 from binance_diag.simulate.scenario import Scenario, start_fault

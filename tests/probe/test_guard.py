@@ -32,7 +32,8 @@ from binance_diag.model import (
     StageStatus,
 )
 from binance_diag.probe.base import ProbeState, StageOutcome, Tracer
-from binance_diag.probe.guard import ProbeGuard, run_budget
+from binance_diag.probe.budget import run_budget
+from binance_diag.probe.guard import ProbeGuard
 from binance_diag.probe.runner import STAGES, ProbeProgress, mark_blocked_time, run_probe
 from binance_diag.render.formats import OutputFormat
 from binance_diag.run.probe import run_probe_command

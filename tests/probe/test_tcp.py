@@ -11,7 +11,7 @@ from binance_diag.diagnose import diagnose_report
 from binance_diag.diagnose.thresholds import parse_thresholds
 from binance_diag.exitcodes import ExitCode, exit_code_for
 from binance_diag.model import StageName, StageStatus
-from binance_diag.probe.runner import SUPERVISION_MARGIN
+from binance_diag.probe.budget import SUPERVISION_MARGIN
 from binance_diag.probe.tcp import SETTLE_MAX
 from binance_diag.simulate.scenario import Scenario, start_fault
 from binance_diag.simulate.tcp import BlackholePeer
