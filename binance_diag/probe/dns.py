@@ -14,13 +14,7 @@ import time
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-
-import dns.asyncresolver
-import dns.exception
-import dns.nameserver
-import dns.rdatatype
-import dns.resolver
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..addresses import UNREACHABLE_RESULTS, compare_answers, is_ip_literal, suspicious_addresses
 from ..config.hosts import Nameserver
@@ -28,6 +22,10 @@ from ..config.probe import HOSTS_FILE, ProbeConfig
 from ..model import JSON, ErrorKind
 from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
+
+if TYPE_CHECKING:
+    import dns.asyncresolver
+    import dns.resolver
 
 T = TypeVar("T")
 
@@ -88,9 +86,28 @@ def _unanswered(resolver: str, waited_s: float) -> Lookup:
                   elapsed_ms=round(waited_s * 1000, 3))
 
 
+def asks_dns(config: ProbeConfig) -> bool:
+    """Whether the dns stage will query a resolver: not for a --resolve pin or an IP."""
+    target = config.target
+    return not (config.resolve.get((target.host.lower(), target.port))
+                or is_ip_literal(target.host))
+
+
+def load_resolver() -> None:
+    """Import dnspython (~50 ms): done by the runner before any stage's clock starts, and
+    only for runs that ask DNS, so neither start-up nor the dns stage's time pays for it."""
+    import dns.asyncresolver
+    import dns.exception
+    import dns.nameserver
+    import dns.rdatatype
+    import dns.resolver  # noqa: F401 - loaded for the stage's functions
+
+
 async def resolve_addresses(
     config: ProbeConfig, state: ProbeState, tracer: Tracer, deadline: Deadline,
 ) -> StageOutcome:
+    import dns.resolver
+
     host, port = config.target.host, config.target.port
     hosts_file = config.hosts_file
     hosts_entries = hosts_file_entries(host, hosts_file)
@@ -203,6 +220,8 @@ async def _lookup(
     resolver: dns.asyncresolver.Resolver, label: str, host: str, deadline: Deadline
 ) -> Lookup:
     """A and AAAA in parallel, each ending by the deadline on its own."""
+    import dns.resolver
+
     start = time.perf_counter()
     queries = await asyncio.gather(
         *(_query(resolver, label, host, rdtype, deadline) for rdtype in ("A", "AAAA"))
@@ -242,6 +261,9 @@ async def _query(
     The wait here ends at the deadline whatever dnspython does, so the stage reports its own
     timeout before the runner's supervisor would cancel it and lose the evidence.
     """
+    import dns.exception
+    import dns.resolver
+
     start = time.perf_counter()
 
     def took() -> float:
@@ -298,6 +320,9 @@ def _classify_no_nameservers(exc: dns.resolver.NoNameservers) -> tuple[ErrorKind
 
 
 def _make_resolver(nameservers: Sequence[Nameserver]) -> dns.asyncresolver.Resolver:
+    import dns.asyncresolver
+    import dns.nameserver
+
     if not nameservers:
         return dns.asyncresolver.Resolver()
     resolver = dns.asyncresolver.Resolver(configure=False)
@@ -317,6 +342,8 @@ def _describe(resolver: dns.asyncresolver.Resolver | None,
 
 
 def _cname_chain(answer: dns.resolver.Answer, host: str) -> list[str]:
+    import dns.rdatatype
+
     chain: list[str] = []
     for rrset in answer.response.answer:
         if rrset.rdtype == dns.rdatatype.CNAME:

@@ -12,6 +12,7 @@ from the same `ProbeProgress` with `build_report`.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -32,7 +33,7 @@ from ..timing import Deadline, format_ms, format_seconds, utc_now
 from ..watchdog.supervise import Outcome, Verdict, run_supervised
 from .base import ProbeState, StageOutcome, Tracer
 from .budget import CANCEL_GRACE, SUPERVISION_MARGIN, stage_budget
-from .dns import resolve_addresses
+from .dns import asks_dns, load_resolver, resolve_addresses
 from .environment import collect_environment
 from .hold import hold_stream
 from .message import receive_first_message
@@ -104,6 +105,10 @@ async def run_probe(
         + f") target {config.target.url}"
     )
     results, state = progress.results, progress.state
+    if asks_dns(config):
+        load_resolver()  # before any stage's clock, and only when DNS will be asked
+        if gc.get_freeze_count():  # the caller froze its imports (run/probe.py): these too
+            gc.freeze()
     if config.target.secure:
         try:
             state.tls_context = make_context(config.ca_bundle)  # before any stage's clock

@@ -253,3 +253,24 @@ def test_a_resolver_that_denies_the_name_is_diagnosed_as_disagreement() -> None:
     findings = {f.id: f for f in report.findings}
     assert findings["dns.resolvers_disagree"].title == f"Resolvers disagree about {name}"
     assert report.findings[0].id == "dns.resolvers_disagree"
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("pinned", [True, False])
+def test_dnspython_is_loaded_only_by_runs_that_ask_dns(pinned: bool) -> None:
+    """~50 ms of start-up that a --resolve pin or an IP endpoint never needs."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from binance_diag.simulate.scenario import start_fault
+
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    with start_fault("healthy", dns=not pinned) as scenario:
+        run = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "binance_diag", "probe", "BTCUSDT",
+             *scenario.cli_args, "--format", "json"],
+            capture_output=True, text=True, env=env, timeout=20000 * MS, check=False)
+    assert json.loads(run.stdout)["status"] != "failed", run.stdout
+    assert ("| dns.asyncresolver" in run.stderr) is not pinned
