@@ -5,13 +5,11 @@ import socket
 import sys
 import threading
 import time
-from traceback import FrameSummary
 
 import pytest
 
 from binance_diag.model import Blockage, StageName
 from binance_diag.watchdog.loop import LoopBlockage, LoopWatchdog
-from binance_diag.watchdog.stacks import KNOWN_TRAPS, find_trap
 from tests.utils import MS
 
 THRESHOLD = 100 * MS
@@ -249,55 +247,3 @@ def test_a_blocking_socket_read_is_named_as_such() -> None:
     [blockage] = wd.blockages
     assert blockage.trap == "sync_socket"
     assert blockage.stack[-1].endswith("ours.recv(1)")
-
-
-def frame(path: str, name: str, line: str = "") -> FrameSummary:
-    return FrameSummary(path, 1, name, line=line, lookup_line=False)
-
-
-USER = "/home/bot/app.py"
-LIB = "/venv/lib/python3.12/site-packages"
-STDLIB = "/usr/lib/python3.12"
-
-
-@pytest.mark.parametrize(
-    ("frames", "trap"),
-    [
-        ([frame(USER, "connect", "async with websockets.connect(url):"),
-          frame(f"{LIB}/websockets/asyncio/client.py", "create_connection"),
-          frame(f"{LIB}/websockets/proxy.py", "get_proxy"),
-          frame(f"{STDLIB}/urllib/request.py", "proxy_bypass"),
-          frame(f"{STDLIB}/urllib/request.py", "_proxy_bypass_macosx_sysconf")],
-         "websockets_proxy_lookup"),
-        ([frame(USER, "main"), frame(f"{STDLIB}/urllib/request.py", "getproxies")],
-         "proxy_lookup"),
-        ([frame(USER, "fetch", "requests.get(url)"), frame(f"{LIB}/requests/api.py", "get"),
-          frame(f"{STDLIB}/socket.py", "readinto")], "sync_http"),
-        ([frame(USER, "fetch", "urllib.request.urlopen(url)"),
-          frame(f"{STDLIB}/urllib/request.py", "urlopen")], "sync_http"),
-        ([frame(USER, "resolve", "socket.gethostbyname(host)")], "sync_dns"),
-        ([frame(USER, "resolve", "addrs = await loop.getaddrinfo(host, 443)")], None),
-        ([frame(USER, "tick", "time.sleep(1)")], "time_sleep"),
-        ([frame(USER, "tick", "await asyncio.sleep(1)")], None),
-        ([frame(USER, "save", "path.write_text(data)"),
-          frame(f"{STDLIB}/pathlib.py", "write_text")], "file_io"),
-        ([frame(USER, "load", "data = fh.read()")], "file_io"),
-        ([frame(USER, "run", "subprocess.run(cmd)"), frame(f"{STDLIB}/subprocess.py", "wait")],
-         "sync_subprocess"),
-        ([frame(USER, "get", "return future.result()"),
-          frame(f"{STDLIB}/concurrent/futures/_base.py", "result")], "sync_wait"),
-        ([frame(USER, "compute", "total += x * x")], None),
-        ([], None),
-    ],
-)
-def test_known_traps_are_recognised_from_the_stack(
-    frames: list[FrameSummary], trap: str | None
-) -> None:
-    found = find_trap(frames)
-    assert (found.id if found else None) == trap
-
-
-def test_every_trap_has_a_unique_id_and_a_way_to_match() -> None:
-    assert len({trap.id for trap in KNOWN_TRAPS}) == len(KNOWN_TRAPS)
-    assert all(trap.frames or trap.code for trap in KNOWN_TRAPS)
-    assert all(trap.hint and trap.title for trap in KNOWN_TRAPS)
