@@ -12,17 +12,24 @@ from typing import Annotated, NoReturn
 import typer
 
 from . import __version__
+from .commands.help import HELP_OPTIONS, ROOT_EPILOG, Command, epilog
 from .commands.loopwatch import loopwatch
 from .commands.probe import endpoints, probe
+from .commands.schema import schema
 from .commands.serve import serve
 from .commands.simulate import demo, simulate
+from .commands.watch import watch
+from .config.errors import ConfigError
+from .entry import INTERRUPTED, TERMINATED, stop_on_sigterm
 
 app = typer.Typer(
     name="binance-diag",
     help="Why can't my program get data from a Binance WebSocket market stream? "
     "Staged probes, measured, explained.",
+    epilog=ROOT_EPILOG,
     no_args_is_help=True,
-    add_completion=False,
+    context_settings=HELP_OPTIONS,
+    add_completion=True,  # --install-completion, --show-completion (bash, zsh, fish)
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
 )
@@ -45,41 +52,62 @@ def _root(
     """binance-diag: staged probes of Binance WebSocket market streams."""
 
 
-app.command()(probe)
-app.command()(endpoints)
-app.command()(simulate)
-app.command()(demo)
-app.command()(loopwatch)
-app.command()(serve)
+app.command(cls=Command, epilog=epilog(
+    "binance-diag probe BTCUSDT",
+    "binance-diag probe BTCUSDT ETHUSDT --endpoint spot,data-stream",
+    "binance-diag probe BTCUSDT --resolver 1.1.1.1 --timeout 3",
+    "binance-diag probe BTCUSDT -v 2> trace.txt",
+    "binance-diag probe BTCUSDT -q --format junit --output probe.xml",
+    "binance-diag probe BTCUSDT --format nagios --warn tls=500 --crit tls=2000",
+    "binance-diag probe BTCUSDT --proxy http://proxy.example:3128 --duration 30",
+))(probe)
+app.command(cls=Command, epilog=epilog(
+    "binance-diag endpoints", "binance-diag probe BTCUSDT --endpoint all",
+    exit_codes=False))(endpoints)
+app.command(cls=Command, epilog=epilog(
+    "binance-diag simulate --list",
+    "binance-diag simulate --fault tls-hang",
+    "binance-diag simulate --fault http-451 --dns --symbols BTCUSDT,ETHUSDT",
+    exit_codes=False))(simulate)
+app.command(cls=Command, epilog=epilog(
+    "binance-diag demo", "binance-diag demo --fault http-451 --format markdown",
+    "binance-diag demo --all"))(demo)
+app.command(cls=Command, epilog=epilog(
+    "binance-diag loopwatch -- python mybot.py --live",
+    "binance-diag loopwatch --threshold 50 --report loop.json -- python -m mybot",
+    exit_codes=False) + "\n\nExit code: the program's own (128+N when it died of signal N).")(
+    loopwatch)
+app.command(cls=Command, epilog=epilog(
+    "binance-diag serve",
+    "binance-diag serve --config modules.toml --listen 127.0.0.1:9115",
+    "curl '127.0.0.1:9115/probe?target=BTCUSDT&module=default'",
+    exit_codes=False))(serve)
+app.command(cls=Command, epilog=epilog(
+    "binance-diag schema probe > probe-1.schema.json", "binance-diag schema --list",
+    exit_codes=False))(schema)
 
+app.command(cls=Command, epilog=epilog(
+    "binance-diag watch BTCUSDT --duration 8h --every 60s --reports incidents/",
+    "binance-diag watch BTCUSDT ETHUSDT --stall-floor 30s 2> watch.log"))(watch)
 
 def _fail(message: str) -> NoReturn:
     print(f"binance-diag: error: {message}", file=sys.stderr)
     sys.exit(3)
 
 
-TERMINATED = 143
-"""128 + SIGTERM, as a shell reports a process it terminated."""
-
-
-def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM (a CI job cancelled, `timeout`, `kill`) unwinds like Ctrl-C, so that `demo`
-    and `simulate` remove their certificate directories and close their servers."""
-    print("binance-diag: terminated", file=sys.stderr, flush=True)
-    raise SystemExit(TERMINATED)
+STOP_LINES = {INTERRUPTED: "binance-diag: interrupted", TERMINATED: "binance-diag: terminated"}
 
 
 def main() -> None:
-    """Entry point: bad input exits 3 with one line, never a traceback (DESIGN.md §5)."""
-    import signal
+    """Entry point: bad input exits 3 with one line, never a traceback (DESIGN.md §5).
 
-    from .config.errors import ConfigError
-
-    if sys.argv[1:2] != ["loopwatch"]:  # loopwatch forwards signals to its program
-        signal.signal(signal.SIGTERM, _terminate)
-
+    Ctrl-C exits 130 and SIGTERM 143, each with one line on stderr; during a probe, after
+    its partial report (run/interrupt.py)."""
+    loopwatch = sys.argv[1:2] == ["loopwatch"]
+    if not loopwatch:
+        stop_on_sigterm()
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="binance-diag")
     except ConfigError as exc:
         _fail(str(exc))
     except typer.TyperException as exc:
@@ -88,13 +116,34 @@ def main() -> None:
             sys.exit(0)
         _fail(exc.format_message())
     except (typer.Abort, KeyboardInterrupt):
-        print("binance-diag: interrupted", file=sys.stderr)
-        sys.exit(130)
+        code = INTERRUPTED
+    except SystemExit as exc:
+        if exc.code != TERMINATED:
+            raise
+        code = TERMINATED
     except Exception as exc:  # noqa: BLE001 - contract: a one-line message, exit 3
         _fail(f"internal error: {type(exc).__name__}: {exc}")
-    if code == 130 and sys.argv[1:2] != ["loopwatch"]:  # loopwatch passes its program's on
-        print("binance-diag: interrupted", file=sys.stderr)  # typer turned Ctrl-C into 130
+    _exit(code if isinstance(code, int) else 0, announce=not loopwatch)
+
+
+def _exit(code: int, announce: bool) -> NoReturn:
+    """Leave with `code`; a signal that comes now only makes it 130 or 143 (the output is
+    out), never a traceback. loopwatch passes its program's code on, unannounced."""
+    import signal
+
+    late: list[int] = []
+
+    def record(signum: int, frame: object) -> None:
+        late.append(128 + signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, record)
+    if announce and code in STOP_LINES:
+        print(STOP_LINES[code], file=sys.stderr)
+    if late and code not in STOP_LINES:
+        code = late[0]
+        print(STOP_LINES.get(code, f"binance-diag: signal {code - 128}"), file=sys.stderr)
     from .watchdog.supervise import exit_process
 
     # Never hang on the way out: abandoned tasks or stuck threads get os._exit (flushed).
-    exit_process(code if isinstance(code, int) else 0)
+    exit_process(code)

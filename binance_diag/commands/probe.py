@@ -107,55 +107,69 @@ def probe(
                      "before the watchdog ends the run from its own thread (default 500).",
                      metavar="MS"),
     ] = None,
+    experiments_timeout: Annotated[
+        float | None,
+        typer.Option("--experiments-timeout", help="Seconds for the follow-up experiments "
+                     "after a failure or a slow stage (default 3; see docs/experiments.md).",
+                     metavar="S"),
+    ] = None,
+    no_experiments: Annotated[
+        bool, typer.Option("--no-experiments", help="Run no follow-up experiments.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="Print the verdict line only (files given "
+                           "with --output still get the whole report); no progress.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="Trace each stage on stderr, as curl -v: "
+                           "DNS queries and answers, TCP attempts, TLS session and "
+                           "certificate, upgrade request and response, first frames.")
+    ] = False,
 ) -> None:
     """Probe a market stream stage by stage: dns, tcp, tls, ws_upgrade, first_message."""
     import os
     import sys
     from dataclasses import replace
 
-    from ..config.ca_bundle import parse_ca_bundle
-    from ..config.endpoints import build_target, parse_endpoints, url_warnings
+    from ..config.errors import ConfigError
     from ..config.guard import parse_guard_settings
-    from ..config.hosts import parse_nameserver, parse_resolve
-    from ..config.probe import ProbeConfig, parse_families, remote_dns_warnings, resolve_warnings
-    from ..config.proxies import select_proxy
-    from ..config.timeouts import build_timeouts, parse_timeout
+    from ..config.options import ProbeOptions, build_probe_setup
+    from ..config.probe import parse_experiments, parse_families
     from ..diagnose.thresholds import parse_thresholds
 
     # Every option is checked before the first packet, whichever path runs below.
     guard = parse_guard_settings(loop_interval, loop_threshold, deadline_grace)
-    endpoints = parse_endpoints(endpoint or ["spot"])
-    targets = [build_target(symbols, stream, e) for e in endpoints]
-    config = ProbeConfig(
-        target=targets[0],
-        timeouts=build_timeouts(
-            timeout, dns=dns_timeout, connect=connect_timeout, tls=tls_timeout,
-            upgrade=upgrade_timeout, message=message_timeout,
-        ),
-        nameservers=tuple(parse_nameserver(r) for r in resolver or ()),
-        compare_resolvers=tuple(parse_nameserver(r, "--compare-resolvers")
-                                for r in compare_resolvers or ()),
-        resolve=parse_resolve(resolve or ()),
-        ca_bundle=parse_ca_bundle(ca_bundle),
-        families=parse_families(ipv4, ipv6),
-        hold=parse_timeout(duration, "--duration"),
-    )
-    configs = [replace(config, target=t, proxy=select_proxy(
-        t.host, t.port, t.secure, os.environ, proxy, no_proxy)) for t in targets]
+    if quiet and verbose:
+        raise ConfigError("-q and -v exclude each other: -q prints the verdict line only")
+    setup = build_probe_setup(ProbeOptions(
+        symbols=symbols, stream=stream, endpoints=endpoint or ["spot"],
+        resolvers=resolver or (), compare_resolvers=compare_resolvers or (),
+        resolve=resolve or (), ca_bundle=ca_bundle, timeout=timeout, dns_timeout=dns_timeout,
+        connect_timeout=connect_timeout, tls_timeout=tls_timeout,
+        upgrade_timeout=upgrade_timeout, message_timeout=message_timeout, duration=duration,
+        families=parse_families(ipv4, ipv6), proxy=proxy, no_proxy=no_proxy,
+    ), os.environ)
     thresholds = parse_thresholds(warn or (), crit or ())
-    for warning in resolve_warnings(config.resolve, targets):
+    if (quiet or verbose) and len(setup.configs) > 1:
+        raise ConfigError(f"{'-q' if quiet else '-v'} applies to one endpoint; the matrix of "
+                          f"{len(setup.configs)} endpoints has its own one-line verdict")
+    if quiet and output_format is not OutputFormat.RICH and output is None:
+        raise ConfigError(f"-q prints the verdict line only: --format {output_format.value} "
+                          "needs --output FILE")
+    experiments = parse_experiments(experiments_timeout, no_experiments)
+    setup = replace(setup, configs=tuple(replace(c, experiments=experiments)
+                                         for c in setup.configs))
+    for warning in setup.warnings:
         print(f"binance-diag: warning: {warning}", file=sys.stderr)
-    for warning in [*remote_dns_warnings(configs), *url_warnings(targets[:1])]:
-        print(f"binance-diag: warning: {warning}", file=sys.stderr)
-    if len(configs) > 1:
+    if len(setup.configs) > 1:
         from ..run.matrix import run_matrix_command
 
-        raise typer.Exit(int(run_matrix_command(configs, output_format, output,
+        raise typer.Exit(int(run_matrix_command(list(setup.configs), output_format, output,
                                                 command_line(), thresholds, guard)))
     from ..run.probe import run_probe_command
 
-    code = run_probe_command(configs[0], output_format, output, command_line(),
-                             thresholds, guard)
+    code = run_probe_command(setup.configs[0], output_format, output, command_line(),
+                             thresholds, guard, quiet=quiet, verbose=verbose)
     raise typer.Exit(int(code))
 
 

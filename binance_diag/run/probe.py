@@ -18,10 +18,11 @@ from ..exitcodes import ExitCode, exit_code_for
 from ..model import ProbeReport, Thresholds
 from ..probe.base import Tracer
 from ..probe.guard import ProbeGuard
-from ..probe.runner import STAGES, ProbeProgress, StagePlan, run_probe
+from ..probe.runner import STAGES, ProbeProgress, StagePlan, interrupted_report, run_probe
 from ..render.formats import OutputFormat
 from ..watchdog.supervise import run_abandoning
 from .deliver import Publication, deliver
+from .interrupt import StopSignals, until_stopped
 from .outfile import check_output
 
 if TYPE_CHECKING:
@@ -32,14 +33,22 @@ if TYPE_CHECKING:
 def run_probe_command(
     config: ProbeConfig, output_format: OutputFormat, output: Path | None, command: str,
     thresholds: Thresholds | None = None, guard: GuardSettings = DEFAULT_SETTINGS, *,
-    tracer: Tracer | None = None, stages: StagePlan = STAGES,
+    tracer: Tracer | None = None, stages: StagePlan = STAGES, quiet: bool = False,
+    verbose: bool = False,
 ) -> ExitCode:
     """Probe under the loop watchdog and publish the report; the exit code (DESIGN.md §5).
 
     Whichever finishes first publishes: the run, or the hard deadline (from its own thread,
     when the loop is stuck), which then ends the process itself with the report's exit code.
+    `quiet` (`-q`): stdout gets the verdict line only, files the whole report; `verbose`
+    (`-v`): the wire-level trace on stderr (run/trace.py). Neither shows the live spinner.
     """
     check_output(output)
+    if verbose:
+        from .trace import VerboseTracer
+
+        tracer = VerboseTracer()
+        stages = tracer.traced(stages)
     tracer = tracer or Tracer()
     gc.freeze()  # imports out of the collector's sight: see run/__init__.py
     progress = ProbeProgress(config, command)
@@ -52,18 +61,32 @@ def run_probe_command(
     def publish_report(report: ProbeReport) -> ExitCode:
         if thresholds:
             report = dataclasses.replace(report, thresholds=thresholds)
-        return publish(report, output_format, output)
+        return publish(report, output_format, output, quiet=quiet)
 
     publication = Publication(publish_report, "report", before=stop_display)
     watch = ProbeGuard(progress, tracer, publication.from_deadline, guard)
-    display = _live_progress(tracer, watch.loop_lag_ms)
-    try:
-        with watch:
-            report = run_abandoning(
-                run_probe(config, tracer, command, stages, progress, loop=watch.stats))
-    finally:
-        stop_display()
-    return publication.from_run(report)
+
+    def partial(signal_name: str) -> ProbeReport:
+        return interrupted_report(progress, tracer, watch.stats(), signal_name)
+
+    # Ctrl-C / SIGTERM: the partial report, then exit 130 / 143 (run/interrupt.py).
+    stop = StopSignals(
+        escalate=lambda signum: publication.from_deadline(
+            partial(stop.signal_name), exit_code=stop.exit_code),
+        on_signal=lambda signum: tracer.event(f"{stop.signal_name} received: the run stops "
+                                              "here, the report is partial"))
+    display = None if quiet or verbose else _live_progress(tracer, watch.loop_lag_ms)
+    with stop:
+        try:
+            with watch:
+                report = run_abandoning(until_stopped(
+                    run_probe(config, tracer, command, stages, progress, loop=watch.stats),
+                    stop, partial))
+        finally:
+            stop_display()
+        code = publication.from_run(report)
+    stop.reraise()
+    return code
 
 
 def _live_progress(tracer: Tracer, loop_lag: Callable[[], float | None] | None = None
@@ -106,13 +129,31 @@ class ReportDelivery:
         return annotation(self.report)
 
 
+@dataclasses.dataclass(frozen=True)
+class VerdictDelivery(ReportDelivery):
+    """`-q`: the terminal (or pipe) gets the verdict line alone; files get the report."""
+
+    def show(self, formatter: Formatter, stream: TextIO) -> None:
+        print(verdict_line(self.report), file=stream, flush=True)
+
+
+def verdict_line(report: ProbeReport) -> str:
+    """`CRITICAL: tls handshake timed out after 5.00s [tls.handshake_timeout]`: the Nagios
+    line's state and text, without perfdata."""
+    from ..render.nagios import STATES, summary
+
+    code = exit_code_for(report)
+    return f"{STATES[code]}: {' '.join(summary(report, code).split())}"
+
+
 def publish(
     report: ProbeReport, output_format: OutputFormat, output: Path | None,
     stdout: TextIO | None = None, stderr: TextIO | None = None,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None, *, quiet: bool = False,
 ) -> ExitCode:
     """Diagnose a finished report and deliver it everywhere it was asked for (`deliver`)."""
     from ..diagnose import diagnose_report
 
-    return deliver(ReportDelivery(diagnose_report(report)), output_format, output,
+    delivery = VerdictDelivery if quiet else ReportDelivery
+    return deliver(delivery(diagnose_report(report)), output_format, output,
                    stdout, stderr, environ)
