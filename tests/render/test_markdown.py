@@ -8,7 +8,6 @@ from markdown_it.token import Token
 
 from binance_diag.model import ErrorKind, StageName
 from binance_diag.render.markdown import MarkdownFormatter, render_markdown
-from binance_diag.render.markup import plain, spans, to_markdown
 from binance_diag.render.view import report_view
 from tests.render.cases import CASES, mixed_matrix
 from tests.reports import make_report
@@ -56,40 +55,6 @@ def test_hostile_server_text_cannot_break_the_markdown() -> None:
     assert not [t for t in tokens if t.type in ("html_inline", "html_block", "link_open")]
     assert headings(tokens, "h1")[0].startswith("Binance Stream")
     assert len(headings(tokens, "h1")) == 1
-
-
-def test_markup_spans_and_escaping() -> None:
-    assert spans("a `b*c` **d** *e* f_g") == [
-        ("text", "a "), ("code", "b*c"), ("text", " "), ("bold", "d"), ("text", " "),
-        ("em", "e"), ("text", " f_g")]
-    assert plain("**x** `y` *z*") == "x y z"
-    assert to_markdown("5 * 3 <b> _x_ a|b") == r"5 \* 3 \<b\> \_x\_ a\|b"
-    assert to_markdown("`a|b`", in_table=True) == r"`a\|b`"
-
-
-def test_outside_text_with_markers_stays_text_inside_bold() -> None:
-    from binance_diag.diagnose.describe import literal
-
-    message = "proxy http://***@127.0.0.1:1: `refused` \\ *really*"
-    sentence = f"Proxy: **{literal(message)}** (after 1 ms)"
-    assert spans(sentence) == [("text", "Proxy: "), ("bold", message),
-                               ("text", " (after 1 ms)")]
-    assert plain(sentence) == f"Proxy: {message} (after 1 ms)"
-    rendered = MarkdownIt().parseInline(to_markdown(sentence))[0].children
-    assert rendered is not None
-    strong = [t for t in rendered if t.type == "text" and t.content == message]
-    assert strong, "the whole message is one strong text, the markers printed as characters"
-
-
-def test_a_redacted_proxy_url_in_the_status_lines() -> None:
-    from binance_diag.diagnose.describe import stage_line
-    from binance_diag.model import StageError, StageResult, StageStatus
-
-    message = "proxy http://***@127.0.0.1:1: refused"
-    failed = StageResult(StageName.PROXY, StageStatus.FAILED, 5.0, duration_ms=0.6,
-                         error=StageError(ErrorKind.REFUSED, message))
-    assert spans(stage_line(failed)) == [("text", "Proxy: "), ("bold", message),
-                                         ("text", " (after 0.6 ms)")]
 
 
 def test_matrix_is_a_table_with_the_verdict_and_root_causes() -> None:
