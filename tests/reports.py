@@ -217,3 +217,11 @@ def make_report(
         thresholds=thresholds or Thresholds(),
     )
     return diagnose_report(report) if diagnosed else report
+
+
+def seed_report() -> ProbeReport:
+    """The seed incident: TCP works, the ClientHello is never answered."""
+    return make_report(fail=StageName.TLS, kind=ErrorKind.TIMEOUT,
+                       timeouts={StageName.TLS: 10.0},
+                       message="ClientHello sent; no ServerHello in 10.00 s",
+                       extra={"bytes_received": 0}, details={"bytes_received": 0})

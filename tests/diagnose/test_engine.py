@@ -15,16 +15,9 @@ from binance_diag.model import (
     StageName,
     Thresholds,
 )
-from tests.reports import AT, make_report
+from tests.reports import AT, make_report, seed_report
 
 TLS, TCP, DNS = StageName.TLS, StageName.TCP, StageName.DNS
-
-
-def seed_report() -> ProbeReport:
-    """The seed incident: TCP works, the ClientHello is never answered."""
-    return make_report(fail=TLS, kind=ErrorKind.TIMEOUT, timeouts={TLS: 10.0},
-                       message="ClientHello sent; no ServerHello in 10.00 s",
-                       extra={"bytes_received": 0}, details={"bytes_received": 0})
 
 
 def test_seed_incident_is_diagnosed_as_tls_silence() -> None:
@@ -37,20 +30,6 @@ def test_seed_incident_is_diagnosed_as_tls_silence() -> None:
     assert any("SNI" in a for a in top.actions)
     assert "0 bytes received from the server in 10.00 s" in top.evidence
     assert exit_code_for(report) is ExitCode.CRITICAL
-
-
-def test_seed_analysis_rules_things_in_and_out() -> None:
-    analysis = seed_report().analysis
-    assert analysis[0].startswith("TCP connected to `52.199.12.133:9443` in 41.2 ms, so DNS, "
-                                  "routing and a plain port block are ruled out")
-    assert "SNI-based filtering" in analysis[1]
-    assert "not reached" in analysis[2]
-    assert analysis[3].startswith("The event loop was never blocked (max lag 1.8 ms)")
-
-
-def test_unmonitored_loop_is_not_claimed_healthy() -> None:
-    report = make_report(loop=LoopStats())
-    assert "not monitored" in report.analysis[-1]
 
 
 def test_spot_443_is_not_suggested_when_already_on_443() -> None:
