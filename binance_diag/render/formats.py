@@ -23,6 +23,7 @@ class OutputFormat(StrEnum):
     JSON = "json"
     JUNIT = "junit"
     NAGIOS = "nagios"
+    HTML = "html"
 
 
 FORMATTERS: dict[OutputFormat, str] = {
@@ -31,6 +32,7 @@ FORMATTERS: dict[OutputFormat, str] = {
     OutputFormat.JSON: "binance_diag.render.json:JsonFormatter",
     OutputFormat.JUNIT: "binance_diag.render.junit:JunitFormatter",
     OutputFormat.NAGIOS: "binance_diag.render.nagios:NagiosFormatter",
+    OutputFormat.HTML: "binance_diag.render.html:HtmlFormatter",
 }
 """Format -> "module:class" of its formatter, imported on first use."""
 

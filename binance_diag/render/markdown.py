@@ -1,7 +1,9 @@
 """The incident report and the endpoint matrix as GitHub-flavoured Markdown, ready to paste
 into an incident.
 
-Pure. Sections in the order of DESIGN.md §1: title, Date, Target, Status; Current Status
+Pure. Sections in the order of DESIGN.md §1: title, Date, Target, Status; Stages (a
+stage | result | time | budget table, and the waterfall as a Mermaid `gantt` that GitHub
+draws); Current Status
 (with the event loop); Timeline; Problem Analysis; Root Cause Hypothesis; Recommended
 Solutions; Immediate Actions; Environment; Report Generated. The matrix is a table of
 endpoint x stage, the verdict, and the root cause of each failing endpoint.
@@ -15,9 +17,10 @@ from ..model import Finding, ProbeReport
 from .base import Formatter
 from .formats import OutputFormat
 from .json import timestamp
-from .markup import to_markdown
+from .markup import escape_markdown, to_markdown
 from .matrix_view import command, generated_at, grid, root_cause, subject
 from .view import SEVERITY_MARKS, ReportView, report_view
+from .waterfall import MARKS, Waterfall, waterfall
 
 RULE = "---"
 
@@ -31,6 +34,12 @@ def render_markdown(report: ProbeReport) -> str:
         f"**Date:** {view.date}\\",
         f"**Target:** {code(view.target)}\\",
         f"**Status:** {view.mark} **{md(view.headline)}**",
+        "",
+        "## Stages",
+        "",
+        *stage_table(waterfall(report)),
+        "",
+        *gantt(waterfall(report)),
         "",
         RULE,
         "",
@@ -76,6 +85,34 @@ def render_markdown(report: ProbeReport) -> str:
         f"**Report Generated:** {view.generated} · {code(view.command or 'binance-diag')}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def stage_table(chart: Waterfall) -> list[str]:
+    """stage | result | time | budget: one row per stage, the ones never reached too."""
+    rows = ["| stage | result | time | budget |", "|---|---|--:|--:|"]
+    rows += [f"| {step.stage.label} | {MARKS[step.outcome]} {escape_markdown(step.result)} | "
+             f"{step.time} | {step.budget} |" for step in chart.steps]
+    return rows
+
+
+GANTT_TAGS = {"ok": "done", "slow": "active", "failed": "crit"}
+_NOT_IN_GANTT = str.maketrans({":": " ", ";": " ", "#": " ", ",": " "})
+"""What ends a Mermaid task's name or starts a comment: never in a name."""
+
+
+def gantt(chart: Waterfall) -> list[str]:
+    """The waterfall as a Mermaid gantt (GitHub renders it): a bar per stage that ran, on an
+    axis of milliseconds from the first stage's start (`dateFormat x`: Unix ms, from 0)."""
+    axis = "%S.%L s" if chart.span_ms < 60_000 else "%M:%S"
+    lines = ["```mermaid", "gantt", "    title Stages (time from the first stage's start)",
+             "    dateFormat x", f"    axisFormat {axis}"]
+    for step in chart.bars:
+        start = round(step.start_ms or 0.0)
+        end = max(start + 1, round(step.end_ms))
+        name = f"{step.result} {step.time}".translate(_NOT_IN_GANTT)
+        lines += [f"    section {step.stage.label}",
+                  f"    {name} :{GANTT_TAGS[step.outcome]}, {step.stage.value}, {start}, {end}"]
+    return [*lines, "```"]
 
 
 def _items(lines: tuple[str, ...], empty: str) -> list[str]:

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import TextIO
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.markup import escape
 from rich.rule import Rule
 from rich.table import Table
@@ -22,12 +22,14 @@ from ..diagnose.describe import clock
 from ..diagnose.matrix import EndpointMatrix
 from ..exitcodes import ExitCode
 from ..model import Finding, ProbeReport
+from ..timing import format_ms
 from .base import Formatter
 from .formats import OutputFormat
 from .json import timestamp
 from .markup import spans
 from .matrix_view import command, failing_notes, generated_at, grid, subject
 from .view import SEVERITY_MARKS, ReportView, report_view
+from .waterfall import Outcome, Step, Waterfall, waterfall
 
 PLAIN_WIDTH = 100
 """Columns for plain text (a file, a pipe, CI logs), where there is no terminal to ask."""
@@ -128,10 +130,67 @@ def _not_used(view: ReportView) -> list[RenderableType]:
     return [Text("➖ Not used here", style="bold"), _bullets(view.not_used)]
 
 
+BAR_STYLES: dict[Outcome, str] = {"ok": "green", "slow": "yellow", "failed": "bold red",
+                                  "not reached": "dim", "not used": "dim"}
+LABEL_WIDTH = 18
+MIN_BAR_WIDTH = 20
+BAR, SLIVER, DEADLINE, BEYOND = "█", "▏", "┆", "›"
+
+
+class WaterfallView:
+    """httpstat's waterfall: a bar per stage on one time axis, as wide as the console; the
+    budget of each stage marked `┆` where its deadline falls, `›` when that is further right;
+    time, budget and result at the end of the row."""
+
+    def __init__(self, chart: Waterfall) -> None:
+        self.chart = chart
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        tails = [self._tail(step) for step in self.chart.steps]
+        tail_width = max(len(t) for t in tails)
+        width = max(MIN_BAR_WIDTH, options.max_width - LABEL_WIDTH - tail_width - 2)
+        for step, tail in zip(self.chart.steps, tails, strict=True):
+            line = Text(step.stage.label.ljust(LABEL_WIDTH), style=BAR_STYLES[step.outcome])
+            line.append_text(self._bar(step, width))
+            line.append(" " + tail, style="dim" if not step.ran else "")
+            yield line
+        end = format_ms(self.chart.span_ms)
+        yield Text(" " * LABEL_WIDTH + "0" + end.rjust(width - 1), style="dim")
+        yield Text(" " * LABEL_WIDTH + f"{DEADLINE} a stage's deadline (start + budget), "
+                   f"{BEYOND} a deadline further right", style="dim")
+
+    @staticmethod
+    def _tail(step: Step) -> str:
+        return f"{step.time:>9} of {step.budget:<5} {step.result}"
+
+    def _bar(self, step: Step, width: int) -> Text:
+        cells = [" "] * (width + 1)
+        styles = [""] * (width + 1)
+        if step.ran:
+            first = min(width - 1, int(self.chart.fraction(step.start_ms or 0.0) * width))
+            last = max(first + 1, round(self.chart.fraction(step.end_ms) * width))
+            thin = (step.duration_ms or 0.0) < self.chart.span_ms / width / 2
+            for cell in range(first, min(last, width)):
+                cells[cell] = SLIVER if thin else BAR
+                styles[cell] = BAR_STYLES[step.outcome]
+            deadline = self.chart.fraction(step.deadline_ms)
+            if deadline <= 1:
+                cell = min(width - 1, int(deadline * width))
+                cells[cell], styles[cell] = DEADLINE, "bold"
+            else:
+                cells[width], styles[width] = BEYOND, "dim"
+        text = Text()
+        for char, style in zip(cells, styles, strict=True):
+            text.append(char, style)
+        return text
+
+
 def report_renderables(report: ProbeReport) -> list[RenderableType]:
     view = report_view(report)
     return [
         _header(view),
+        _section("Stages"),
+        WaterfallView(waterfall(report)),
         _section("Current Status"),
         Text("✅ What's Working", style="bold green"),
         _bullets(view.working, empty="nothing"),

@@ -13,7 +13,8 @@ from tests.render.cases import healthy, mixed_matrix
 
 
 def test_the_formats_a_user_can_ask_for() -> None:
-    assert [f.value for f in OutputFormat] == ["rich", "markdown", "json", "junit", "nagios"]
+    assert [f.value for f in OutputFormat] == ["rich", "markdown", "json", "junit", "nagios",
+                                            "html"]
     assert OutputFormat("json") is OutputFormat.JSON
 
 
@@ -31,7 +32,8 @@ def test_formatter_renders(output_format: OutputFormat) -> None:
 
 def test_only_the_formats_programs_parse_keep_stdout_to_themselves() -> None:
     parsed = {f for f in OutputFormat if formatter_for(f).for_programs}
-    assert parsed == {OutputFormat.JSON, OutputFormat.JUNIT, OutputFormat.NAGIOS}
+    assert parsed == {OutputFormat.JSON, OutputFormat.JUNIT, OutputFormat.NAGIOS,
+                      OutputFormat.HTML}
 
 
 def test_unknown_format() -> None:
@@ -45,7 +47,7 @@ def test_pure_formats_import_no_rich() -> None:
         "import sys\n"
         "from binance_diag.render.formats import OutputFormat, formatter_for\n"
         "from binance_diag.diagnose import diagnose_report\n"
-        "for name in ('markdown', 'json', 'junit', 'nagios'):\n"
+        "for name in ('markdown', 'json', 'junit', 'nagios', 'html'):\n"
         "    formatter_for(OutputFormat(name))\n"
         "assert not [m for m in sys.modules if m.split('.')[0] in ('rich', 'asyncio')], "
         "sorted(m for m in sys.modules if m.startswith(('rich', 'asyncio')))\n"

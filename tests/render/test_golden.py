@@ -17,7 +17,8 @@ from tests.render.cases import CASES
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("BINANCE_DIAG_UPDATE_GOLDEN") == "1"
 EXTENSIONS = {OutputFormat.RICH: "txt", OutputFormat.MARKDOWN: "md", OutputFormat.JSON: "json",
-              OutputFormat.JUNIT: "xml", OutputFormat.NAGIOS: "nagios"}
+              OutputFormat.JUNIT: "xml", OutputFormat.NAGIOS: "nagios",
+              OutputFormat.HTML: "html"}
 
 
 @pytest.fixture(autouse=True)

@@ -31,7 +31,8 @@ def test_markdown_parses_with_every_section(case: str) -> None:
     assert [h for h in headings(tokens, "h2") if h in SECTIONS] == SECTIONS
     assert "What's Working" in " ".join(headings(tokens, "h3"))
     rows = sum(1 for t in tokens if t.type == "tr_open")
-    assert rows == len(report_view(report).timeline) + 1  # the header row
+    # The stage table and the timeline, each with its header row.
+    assert rows == len(report.stages) + 1 + len(report_view(report).timeline) + 1
     assert not [t for t in tokens if t.type in ("html_inline", "html_block")]
 
 
@@ -63,3 +64,27 @@ def test_matrix_is_a_table_with_the_verdict_and_root_causes() -> None:
     assert any(t.type == "table_open" for t in tokens)
     assert "| `spot` | 23.4 | timeout | - | - | - | FAILS |" in markdown
     assert "(`tcp.port_blocked`)" in markdown
+
+
+def test_stage_table_and_gantt() -> None:
+    text = render_markdown(CASES["tls_hang"]())
+    assert "| stage | result | time | budget |" in text
+    assert "| TLS | ❌ timeout | 10.00 s | 10 s |" in text
+    assert "| WebSocket upgrade | ➖ not reached | – | 5 s |" in text
+    gantt = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    lines = gantt.splitlines()
+    assert lines[:3] == ["gantt", "    title Stages (time from the first stage's start)",
+                         "    dateFormat x"]
+    tasks = [line.strip() for line in lines if line.strip().count(",") == 3]
+    assert tasks == ["ok 23.4 ms :done, dns, 0, 23", "ok 41.2 ms :done, tcp, 24, 65",
+                     "timeout 10.00 s :crit, tls, 65, 10068"]  # only the stages that ran
+
+
+def test_gantt_task_names_cannot_break_mermaid() -> None:
+    report = make_report(fail=StageName.FIRST_MESSAGE, kind=ErrorKind.CLOSED,
+                         extra={"code": "1008: x; y # z"})
+    gantt = render_markdown(report).split("```mermaid\n", 1)[1].split("```", 1)[0]
+    task = next(line for line in gantt.splitlines() if "first_message" in line)
+    name, _, meta = task.partition(":")
+    assert not set(name) & set(":;#,")
+    assert meta == "crit, first_message, 200, 201"  # 0.4 ms: at least 1 ms wide

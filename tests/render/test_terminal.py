@@ -106,3 +106,42 @@ def test_matrix_on_a_terminal_is_a_table_and_takes_brackets_literally(
     pipe = io.StringIO()
     TerminalFormatter().show_matrix(matrix, pipe)
     assert pipe.getvalue() == TerminalFormatter().format_matrix(matrix)
+
+
+def _waterfall_lines(text: str) -> list[str]:
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Stages ─"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("Current Status ─"))
+    return [line for line in lines[start + 1:end] if line]
+
+
+def test_waterfall_a_row_per_stage_on_one_axis() -> None:
+    rows = _waterfall_lines(TerminalFormatter().format(CASES["tls_hang"]()))
+    labels = ["DNS", "TCP", "TLS", "WebSocket upgrade", "First message"]
+    assert [row[:18].strip() for row in rows[:5]] == labels
+    dns, tcp, tls, upgrade, first = rows[:5]
+    assert "▏" in dns and "23.4 ms of 5 s" in dns and dns.rstrip().endswith("ok")
+    assert tls.count("█") > 40 and "10.00 s of 10 s" in tls and tls.endswith("timeout")
+    assert "█" not in upgrade and upgrade.endswith("not reached")
+    # Each 5 s DNS/TCP deadline falls mid-axis (10.07 s long); TLS's at its bar's end.
+    assert dns.index("┆") == tcp.index("┆") < tls.index("┆")
+    assert rows[5].strip().startswith("0") and rows[5].rstrip().endswith("10.07 s")
+
+
+def test_waterfall_deadlines_beyond_the_axis_are_arrows() -> None:
+    rows = _waterfall_lines(TerminalFormatter().format(CASES["healthy"]()))
+    assert all("›" in row and "┆" not in row for row in rows[:5])
+    starts = [row.index("█") for row in rows[:5]]
+    assert starts == sorted(starts) and len(set(starts)) == 5  # one after another
+
+
+def test_waterfall_failing_stage_is_red_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    console = Console(file=io.StringIO(), force_terminal=True, color_system="truecolor",
+                      width=120)
+    print_report(CASES["tls_hang"](), console)
+    output = console.file.getvalue()  # type: ignore[attr-defined]
+    tls = next(line for line in output.splitlines() if "10.00 s of 10 s" in line)
+    assert "\x1b[1;31m█" in tls  # bold red bar
+    dns = next(line for line in output.splitlines() if "23.4 ms of 5 s" in line)
+    assert "\x1b[32m▏" in dns  # green
