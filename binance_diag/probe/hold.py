@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 
 from ..config.probe import ProbeConfig
 from ..model import JSON
@@ -26,7 +27,17 @@ SEND_STALL = 2.0
 still full after this means the peer stopped reading."""
 
 
-async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float) -> dict[str, JSON]:
+HoldListener = Callable[[str, float, object], None]
+"""Told of what the hold sees as it happens, with its perf_counter() time (`watch`):
+("event", t, Event), ("other", t, Reply | Problem), ("ping", t, None) and
+("pongs_sent", t, how many)."""
+
+
+async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float,
+                      listener: HoldListener | None = None, poll: float | None = None,
+                      ) -> dict[str, JSON]:
+    """`poll`: wake at least this often (seconds) to send what was queued on the exchange
+    meanwhile (a request, a ping), even when the peer is silent."""
     connection, exchange = state.connection, state.exchange
     assert connection is not None and exchange is not None
     deadline = Deadline(duration)
@@ -56,10 +67,15 @@ async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float) -
                 except OSError as exc:
                     closed = {"code": None, "reason": f"connection error: {exc}"}
                     break
+                if listener is not None and pending_pongs:
+                    listener("pongs_sent", time.perf_counter(), pending_pongs)
                 pongs, pending_pongs = pongs + pending_pongs, 0
             try:
-                exchange.feed(await connection.recv(deadline))
+                exchange.feed(await connection.recv(
+                    Deadline(min(poll, deadline.remaining())) if poll else deadline))
             except TimeoutError:
+                if poll and not deadline.expired:
+                    continue
                 break
             except OSError as exc:
                 closed = {"code": None, "reason": f"connection error: {exc}"}
@@ -69,6 +85,8 @@ async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float) -
         if isinstance(event, Ping):
             pings.append(now)
             pending_pongs += 1
+            if listener is not None:
+                listener("ping", now, None)
         elif isinstance(event, Closed):
             closed = {"code": event.code, "reason": event.reason}
             break
@@ -82,8 +100,12 @@ async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float) -
                 gaps.append(now - last_event)
                 largest_gap = max(largest_gap, now - last_event)
                 last_event = now
+                if listener is not None:
+                    listener("event", now, result)
             else:
                 other += 1
+                if listener is not None:
+                    listener("other", now, result)
                 shutdown = shutdown or (isinstance(result, Problem)
                                         and result.extra.get("event") == "serverShutdown")
     elapsed = deadline.elapsed_ms() / 1000

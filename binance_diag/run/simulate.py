@@ -134,7 +134,7 @@ def server_options(request: SimulateRequest, fault: Fault) -> ServerOptions:
     ping_interval = request.ping_interval
     if ping_interval is not None:
         _checked(ping_interval, "--ping-interval", "seconds")
-    if ping_interval is None and fault.name != "ping-timeout":
+    if ping_interval is None and fault.name not in ("ping-timeout", "pong-lost"):
         ping_interval = BINANCE_PING_INTERVAL
     if ping_interval is not None:
         options = replace(options, ping_interval=ping_interval,

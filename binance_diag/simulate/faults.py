@@ -299,6 +299,52 @@ _CATALOGUE = (
         note="pings every 0.25 s unless told; a probe that answers pings passes (and records "
         "them); one that does not gets (first_message, closed) with code 1008",
     ),
+    # Faults for `watch`: they strike after the first message, on a held stream.
+    Fault(
+        "stall-held",
+        "events for --stall-after-s (2 s) on each connection, then silence with the socket "
+        "open; requests answered; a new connection gets data again",
+        None, None, "server",
+        note="the first message arrives, so a probe passes; `watch` concludes: this "
+        "connection is stuck, the path works",
+    ),
+    Fault(
+        "stall-all",
+        "from --stall-after-s (2 s) after the first connection, every stream is silent and "
+        "requests go unanswered, on old and new connections alike",
+        None, None, "server",
+        note="a probe within the first seconds passes, one later gets (first_message, "
+        "timeout); `watch` concludes: the path or Binance is down, at first_message",
+    ),
+    Fault(
+        "market-quiet",
+        "from --stall-after-s (2 s) after the first connection, no trades on any connection; "
+        "requests still answered",
+        None, None, "server",
+        note="`watch` concludes: the market is quiet (the old connection answers, a fresh "
+        "one is silent too)",
+    ),
+    Fault(
+        "pong-lost",
+        "events flow, pings every --ping-interval (0.25 s); pongs are ignored (lost on the "
+        "way), so the server closes with 1008 'Pong timeout' after --pong-timeout (1 s)",
+        None, None, "server",
+        note="a probe passes; `watch` reports Binance's 1008 with its own pongs on time",
+    ),
+    Fault(
+        "maintenance",
+        "events until --shutdown-at (2 s) after the first connection, then a serverShutdown "
+        "event and close 1001 on every connection open then; later connections are healthy",
+        None, None, "server",
+        note="`watch` reports a scheduled serverShutdown: expected, reconnected",
+    ),
+    Fault(
+        "daily-disconnect",
+        "Binance's 24-hour disconnect, fast-forwarded: each connection closes with 1001 "
+        "after --lifetime (3 s)",
+        None, None, "server",
+        note="`watch --lifetime` with the same value recognises it as the daily disconnect",
+    ),
 )
 
 FAULTS: Mapping[str, Fault] = {fault.name: fault for fault in _CATALOGUE}

@@ -62,6 +62,9 @@ PING_FLOOD_INTERVAL = 0.001
 """ping-flood: seconds between two bursts of 16 pings."""
 STALE_REPLY = '{"result":null,"id":1}'
 """stale-reply: what a proxy replaying another connection's frames could deliver."""
+_WATCH_FAULTS = ("stall-held", "stall-all", "market-quiet", "pong-lost", "maintenance",
+                 "daily-disconnect")
+"""Faults that strike after the first messages: what `watch` must catch on a held stream."""
 _HOSTILE_101 = {
     # fault: (status line, extra header lines) of a 101 that breaks the handshake's rules
     "http-1.0": (b"HTTP/1.0 101 Switching Protocols", ()),
@@ -102,6 +105,13 @@ class ServerOptions:
     wrong_payload: Literal["event", "symbol"] = "event"
     """wrong-payload: send `trade` events, or aggTrade for another symbol."""
     tls_handshake_timeout: float = 10.0
+    stall_after_s: float = 2.0
+    """stall-held: seconds of events on each connection before its silence; stall-all and
+    market-quiet: seconds after the first connection before every stream goes silent."""
+    shutdown_at: float = 2.0
+    """maintenance: seconds after the first connection when open connections are shut down."""
+    lifetime: float = 3.0
+    """daily-disconnect: seconds a connection lives. Binance: 24 hours."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +166,9 @@ class BinanceStreamServer(StreamPeer):
             self._ssl = certs.server_context(_CERT_KINDS.get(fault, CertKind.VALID))
             self._ssl.sni_callback = self._on_sni
         self._tape = TradeTape(futures=self.options.futures)
+        self._started: float | None = None
+        """When the first client connected: the clock of the server-wide faults (stall-all,
+        market-quiet, maintenance), so a test's schedule does not depend on start-up time."""
         self._changed = threading.Condition(threading.RLock())  # predicates read snapshots
         self._seen: dict[str, list[Any]] = {
             "connections": [],
@@ -219,6 +232,8 @@ class BinanceStreamServer(StreamPeer):
         peer = writer.get_extra_info("peername")
         client = (str(peer[0]), int(peer[1]))
         self._record("connections", SeenConnection(client))
+        if self._started is None:
+            self._started = time.monotonic()
         behaviour = _RAW_TCP_FAULTS.get(self.fault)
         if behaviour is not None:
             await run_behaviour(
@@ -293,6 +308,8 @@ class BinanceStreamServer(StreamPeer):
 
         async def on_text(text: str) -> None:
             self._record("client_messages", text)
+            if self.fault == "stall-all" and self._since_start() >= self.options.stall_after_s:
+                return  # a dead backend: requests go unanswered too
             if self.fault != "stale-reply":  # stale-reply: requests go unanswered
                 await session.send_text(answer_request(text, subscriptions))
 
@@ -300,7 +317,7 @@ class BinanceStreamServer(StreamPeer):
         tasks = [] if self.fault == "deaf-peer" else [
             asyncio.create_task(session.run_reader(on_text))]
         ping_interval = self.options.ping_interval
-        if ping_interval is None and self.fault == "ping-timeout":
+        if ping_interval is None and self.fault in ("ping-timeout", "pong-lost"):
             ping_interval = PING_TIMEOUT_FAULT_INTERVAL
         if ping_interval is not None:
             tasks.append(asyncio.create_task(self._keepalive(session, ping_interval)))
@@ -319,6 +336,8 @@ class BinanceStreamServer(StreamPeer):
             if not session.is_open:
                 return
             answered = await session.ping(str(n).encode())
+            if self.fault == "pong-lost":  # the pong never reaches us, as if lost on the way
+                answered = asyncio.Event()
             try:
                 await asyncio.wait_for(answered.wait(), self.options.pong_timeout)
             except TimeoutError:
@@ -354,18 +373,51 @@ class BinanceStreamServer(StreamPeer):
             await session.send_text(_dumps(server_shutdown_event()))
             await session.close(1001, "server shutdown")
             return
+        if fault in _WATCH_FAULTS:
+            await self._play_watch_fault(session, combined, subscriptions)
+            return
         count = options.message_count if fault == "stall-after" else None
         await self._send_events(session, combined, subscriptions, count)
 
+    def _since_start(self) -> float:
+        return time.monotonic() - (self._started or time.monotonic())
+
+    async def _play_watch_fault(self, session: WsSession, combined: bool,
+                                subscriptions: list[str]) -> None:
+        """The faults that strike a held stream, after its first messages."""
+        fault, options = self.fault, self.options
+        now = time.monotonic()
+        started = self._started or now
+        if fault == "stall-held":
+            until = now + options.stall_after_s
+        elif fault in ("stall-all", "market-quiet"):
+            until = started + options.stall_after_s
+        elif fault == "maintenance":
+            until = started + options.shutdown_at
+            if until <= now:
+                until = None  # opened after the maintenance: another server, healthy
+        elif fault == "daily-disconnect":
+            until = now + options.lifetime
+        else:  # pong-lost: events until the server gives up on the pongs
+            until = None
+        await self._send_events(session, combined, subscriptions, None, until=until)
+        if fault == "maintenance" and until is not None and session.is_open:
+            await session.send_text(_dumps(server_shutdown_event()))
+            await session.close(1001, "server shutdown")
+        elif fault == "daily-disconnect" and session.is_open:
+            await session.close(1001, "")
+
     async def _send_events(
-        self, session: WsSession, combined: bool, subscriptions: list[str], count: int | None
+        self, session: WsSession, combined: bool, subscriptions: list[str], count: int | None,
+        until: float | None = None,
     ) -> None:
-        """One event per live stream every `interval`, `count` rounds (None: until closed)."""
+        """One event per live stream every `interval`, `count` rounds (None: until closed),
+        and not at or after `until` (time.monotonic()), when given."""
         rounds = itertools.count() if count is None else range(count)
         for n in rounds:
             if n:
                 await asyncio.sleep(self.options.interval)
-            if not session.is_open:
+            if not session.is_open or (until is not None and time.monotonic() >= until):
                 return
             for stream in list(subscriptions):
                 symbol = live_symbol(stream, self.options.known_symbols)
