@@ -57,6 +57,6 @@ def test_sdist_and_wheel_carry_the_license(tmp_path: Path) -> None:
         root = sdist.name.removesuffix(".tar.gz")
         members = set(archive.getnames())
         assert f"{root}/LICENSE" in members
-        for shipped in ("action.yml", "Dockerfile", "README.md"):
-            if (ROOT / shipped).exists():
-                assert f"{root}/{shipped}" in members, shipped
+        for shipped in ("action.yml", "Dockerfile", "README.md", "docs/library.md",
+                        "docs/ci.md"):
+            assert f"{root}/{shipped}" in members, shipped
