@@ -186,6 +186,39 @@ class Finding:
     hypothesis: str
     evidence: tuple[str, ...] = ()
     actions: tuple[str, ...] = ()
+    confirmed_by: tuple[str, ...] = ()
+    """The experiments whose outcome proved this finding; empty: inferred from the stages."""
+
+    @property
+    def basis(self) -> str:
+        """"confirmed" by an experiment, or "inferred" from the measurements alone."""
+        return "confirmed" if self.confirmed_by else "inferred"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A follow-up test run after the stages to tell the causes of a failure apart
+    (probe/experiments/); the diagnosis fills in what it confirmed and ruled out."""
+
+    name: str
+    question: str
+    action: str
+    """What was done, in words (the packets sent, to whom)."""
+    outcome: str
+    """A keyword the rules read (`answered`, `silent`, `name_blocked`, `not_run`...)."""
+    result: str
+    """The outcome in words."""
+    started_at: datetime | None = None
+    duration_ms: float | None = None
+    details: Mapping[str, JSON] = field(default_factory=dict)
+    confirms: tuple[str, ...] = ()
+    """Finding ids this outcome confirmed."""
+    rules_out: tuple[str, ...] = ()
+    """Finding ids this outcome ruled out."""
+
+    @property
+    def ran(self) -> bool:
+        return self.outcome != "not_run"
 
 
 @dataclass(frozen=True)
@@ -228,6 +261,8 @@ class ProbeReport:
     thresholds: Thresholds = field(default_factory=Thresholds)
     analysis: tuple[str, ...] = ()
     """Problem Analysis: what the evidence rules in and out (filled by `diagnose`)."""
+    experiments: tuple[Experiment, ...] = ()
+    """Follow-up experiments run after the stages (probe/experiments/)."""
 
     @property
     def failed_stage(self) -> StageResult | None:

@@ -42,6 +42,15 @@ ENDPOINTS: Mapping[str, Endpoint] = {
 }
 
 
+BINANCE_DOMAINS = ("binance.com", "binance.vision", "binance.us", "binancefuture.com")
+
+
+def is_binance_host(host: str) -> bool:
+    """A name under one of Binance's domains."""
+    host = host.lower().rstrip(".")
+    return any(host == d or host.endswith("." + d) for d in BINANCE_DOMAINS)
+
+
 DEFAULT_ENDPOINT = "spot"
 
 

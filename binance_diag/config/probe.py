@@ -44,6 +44,10 @@ class ProbeConfig:
     """The proxy decision (`--proxy`, `--no-proxy` or the environment); None: not looked at."""
     hosts_file: Path = HOSTS_FILE
     """Where the `dns` stage looks for entries that override DNS for ordinary clients."""
+    experiments: float | None = None
+    """`--experiments-timeout S`: the budget of the follow-up experiments after a failure
+    or a slow stage (probe/experiments/); None (`--no-experiments`, and the library's
+    default) runs none."""
 
 
 def resolve_warnings(resolve: Mapping[tuple[str, int], tuple[str, ...]],
@@ -74,6 +78,21 @@ def remote_dns_warnings(configs: Iterable[ProbeConfig]) -> list[str]:
                             f"{proxy.scheme} proxy: it resolves {target.host} itself "
                             "(--no-proxy to connect directly, or socks5:// to resolve here)")
     return warnings
+
+
+DEFAULT_EXPERIMENTS_TIMEOUT = 3.0
+"""Seconds the follow-up experiments may take after a failure (`--experiments-timeout`)."""
+
+
+def parse_experiments(timeout: float | None, off: bool) -> float | None:
+    """The experiments budget from `--experiments-timeout S` / `--no-experiments`."""
+    from .timeouts import parse_timeout
+
+    if off:
+        if timeout is not None:
+            raise ConfigError("--no-experiments and --experiments-timeout exclude each other")
+        return None
+    return parse_timeout(timeout, "--experiments-timeout") or DEFAULT_EXPERIMENTS_TIMEOUT
 
 
 def parse_families(ipv4: bool, ipv6: bool) -> tuple[int, ...]:

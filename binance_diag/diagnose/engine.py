@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..model import Finding, ProbeReport, Severity, StageName, StageResult
+from ..model import Experiment, Finding, ProbeReport, Severity, StageName, StageResult
 from .analysis import analyse, loop_caused, loop_caused_line
 from .facts import Facts
 from .rule import Filled, Rule, Scope, fill
@@ -70,9 +70,40 @@ def make_finding(rule: Rule, facts: Facts, subject: StageResult | None) -> Findi
         blame=rule.blame,
         title=fill(rule.title, values),
         hypothesis=fill(rule.hypothesis, values),
-        evidence=tuple(rule.evidence(facts, subject)),
+        evidence=tuple(rule.evidence(facts, subject)) + experiment_evidence(rule, facts),
         actions=tuple(fill(a.text, values) for a in rule.actions if a.when(facts, subject)),
+        confirmed_by=rule.confirmations(facts),
     )
+
+
+def experiment_evidence(rule: Rule, facts: Facts) -> tuple[str, ...]:
+    """The experiments that proved a finding, as its last evidence lines."""
+    lines = []
+    for name in rule.confirmations(facts):
+        found = facts.experiment(name)
+        if found is not None:
+            lines.append(f"confirmed by experiment `{name}`: {found.result}")
+    return tuple(lines)
+
+
+def judge_experiments(report: ProbeReport, matches: Sequence[Match],
+                      rules: Sequence[Rule] = RULES) -> tuple[Experiment, ...]:
+    """Each experiment with the findings it confirmed (among those drawn) and the ones it
+    ruled out (among the rules that could explain the failure)."""
+    if not report.experiments:
+        return report.experiments
+    facts = Facts(report)
+    drawn = [m.rule for m in matches]
+    failed = facts.failed
+    judged = []
+    for experiment in report.experiments:
+        confirms = tuple(dict.fromkeys(r.id for r in drawn
+                                       if experiment.name in r.confirmations(facts)))
+        rules_out = tuple(dict.fromkeys(
+            r.id for r in rules
+            if (r.could_explain(failed) or r in drawn) and experiment.name in r.ruled_out(facts)))
+        judged.append(dataclasses.replace(experiment, confirms=confirms, rules_out=rules_out))
+    return tuple(judged)
 
 
 def diagnose(report: ProbeReport) -> tuple[Finding, ...]:
@@ -103,4 +134,5 @@ def diagnose_report(report: ProbeReport) -> ProbeReport:
         report,
         findings=tuple(m.finding for m in matches),
         analysis=analyse(report, analysis_line, observed),
+        experiments=judge_experiments(report, matches),
     )

@@ -11,17 +11,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..addresses import address_class, bracketed, is_ip_literal
-from ..model import JSON, ProbeReport, StageName, StageResult, StageStatus
+from ..config.endpoints import is_binance_host
+from ..model import JSON, Experiment, ProbeReport, StageName, StageResult, StageStatus
 from ..redact import MASK
 from .describe import code, seconds, stage_time, took
 
-BINANCE_DOMAINS = ("binance.com", "binance.vision", "binance.us", "binancefuture.com")
 SPOT_PORT = 9443
-
-
-def is_binance_host(host: str) -> bool:
-    host = host.lower().rstrip(".")
-    return any(host == d or host.endswith("." + d) for d in BINANCE_DOMAINS)
 
 
 def address_kind(address: str) -> str | None:
@@ -43,6 +38,16 @@ class Facts:
         self.failed = report.failed_stage
         self.binance = is_binance_host(report.target.host)
         self.healthy = self.failed is None
+        self.experiments = {e.name: e for e in report.experiments}
+
+    def experiment(self, name: str) -> Experiment | None:
+        """The experiment of that name, if it ran (one not run says nothing)."""
+        found = self.experiments.get(name)
+        return found if found is not None and found.ran else None
+
+    def outcome(self, name: str) -> str | None:
+        found = self.experiment(name)
+        return found.outcome if found is not None else None
 
     def stage(self, name: StageName) -> StageResult | None:
         return self.report.stage(name)
@@ -237,7 +242,7 @@ VALUED_OPTIONS = frozenset({
     "--stream", "--endpoint", "--resolver", "--compare-resolvers", "--resolve", "--ca-bundle",
     "--timeout", "--dns-timeout", "--connect-timeout", "--tls-timeout", "--upgrade-timeout",
     "--message-timeout", "--duration", "--proxy", "--format", "--output", "--warn", "--crit",
-    "--loop-interval", "--loop-threshold", "--deadline-grace",
+    "--loop-interval", "--loop-threshold", "--deadline-grace", "--experiments-timeout",
 })
 """`probe` options that take a value: how to skip one when editing a command line."""
 _SAME = {"--ipv4": "-4", "--ipv6": "-6"}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from ..model import Blame, ErrorKind, Severity, StageName, StageResult
+from ..model import Blame, ErrorKind, Experiment, Severity, StageName, StageResult
 
 if TYPE_CHECKING:
     from .facts import Facts
@@ -58,6 +58,26 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Proof:
+    """An experiment's outcome that settles a finding: `Proof("tls.small_mss", "answered")`
+    holds when that experiment ran and ended with one of `outcomes`."""
+
+    experiment: str
+    outcomes: frozenset[str]
+
+    def __init__(self, experiment: str, *outcomes: str) -> None:
+        object.__setattr__(self, "experiment", experiment)
+        object.__setattr__(self, "outcomes", frozenset(outcomes))
+
+    def holds(self, facts: Facts) -> bool:
+        found: Experiment | None = facts.experiment(self.experiment)
+        return found is not None and found.outcome in self.outcomes
+
+    def describe(self) -> str:
+        return f"`{self.experiment}` {' or '.join(f'`{o}`' for o in sorted(self.outcomes))}"
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     scope: Scope
@@ -77,6 +97,15 @@ class Rule:
     """For failure rules: what the failure's signature rules in and out (Problem Analysis)."""
     severity_when_healthy: Severity | None = None
     """A milder severity when every stage passed (the finding then is a warning sign)."""
+    separated_by: tuple[str, ...] = ()
+    """The experiments (probe/experiments/catalogue.py) that tell this finding from the
+    alternatives it names; the probe runs them when the failure calls for it."""
+    confirmed_by: tuple[Proof, ...] = ()
+    """Outcomes that prove this finding: it then says "confirmed by experiment"."""
+    ruled_out_by: tuple[Proof, ...] = ()
+    """Outcomes that disprove it: the rule does not fire."""
+    needs_confirmation: bool = False
+    """Fires only when a `confirmed_by` proof holds (a cause only an experiment can show)."""
     templates: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -84,6 +113,8 @@ class Rule:
         object.__setattr__(self, "templates", texts)
         if self.scope is Scope.FAILURE and not self.kinds:
             raise ValueError(f"{self.id}: a failure rule names the error kinds it explains")
+        if self.needs_confirmation and not self.confirmed_by:
+            raise ValueError(f"{self.id}: a rule that needs confirmation names its proof")
         for text in texts:
             _check_template(self.id, text)
 
@@ -93,7 +124,26 @@ class Rule:
                 return False
         if self.stage is not None and (subject is None or subject.name is not self.stage):
             return False
+        if any(proof.holds(facts) for proof in self.ruled_out_by):
+            return False
+        if self.needs_confirmation and not self.confirmations(facts):
+            return False
         return self.when(facts, subject)
+
+    def confirmations(self, facts: Facts) -> tuple[str, ...]:
+        """The experiments whose outcome proves this finding in this run."""
+        return tuple(dict.fromkeys(p.experiment for p in self.confirmed_by if p.holds(facts)))
+
+    def ruled_out(self, facts: Facts) -> tuple[str, ...]:
+        """The experiments whose outcome disproves this finding in this run."""
+        return tuple(dict.fromkeys(p.experiment for p in self.ruled_out_by if p.holds(facts)))
+
+    def could_explain(self, subject: Subject) -> bool:
+        """The rule is about this failure (its stage and error kind), experiments aside."""
+        if self.scope is not Scope.FAILURE or subject is None or subject.error is None:
+            return False
+        return subject.error.kind in self.kinds and (self.stage is None
+                                                     or subject.name is self.stage)
 
 
 class Filled(dict[str, str]):

@@ -31,6 +31,13 @@ def stage_budget(timeout: float) -> float:
 
 def run_budget(config: ProbeConfig, grace: float = DEFAULT_GRACE) -> float:
     """Seconds the whole probe may take: every stage's supervised budget, the hold, one
-    grace, and time to report. Nothing the network does makes a run longer."""
+    grace, the experiments, and time to report. Nothing the network does makes a run longer."""
     stages = sum(stage_budget(config.timeouts.for_stage(name)) for name in StageName)
-    return stages + stage_budget(config.hold or 0.0) + grace + REPORT_ALLOWANCE
+    return (stages + stage_budget(config.hold or 0.0) + experiments_budget(config) + grace
+            + REPORT_ALLOWANCE)
+
+
+def experiments_budget(config: ProbeConfig) -> float:
+    """The most the follow-up experiments (`--experiments-timeout`) may take under
+    supervision; 0 when they are off."""
+    return stage_budget(config.experiments) if config.experiments else 0.0

@@ -40,7 +40,13 @@ from ..timing import format_ms, format_seconds, utc_now
 from ..watchdog.hard_deadline import Backstop, DeadlineExpiry, ExpiryCause, HardDeadline
 from ..watchdog.loop import LoopWatchdog
 from .base import Tracer
-from .budget import BACKSTOP_MARGIN, REPORT_ALLOWANCE, run_budget, stage_budget
+from .budget import (
+    BACKSTOP_MARGIN,
+    REPORT_ALLOWANCE,
+    experiments_budget,
+    run_budget,
+    stage_budget,
+)
 from .runner import ProbeProgress, build_report
 
 
@@ -121,6 +127,16 @@ class ProbeGuard(RunGuard):
         self.tracer = tracer
         self.on_expiry = on_expiry
         tracer.listeners.insert(0, self.stage_changed)  # first: armed before others run
+        progress.experiment_listeners.append(self.experiments_changed)
+
+    def experiments_changed(self, running: bool) -> None:
+        """Runner listener, on the loop thread: a hard deadline over the experiments."""
+        if not running:
+            self.stand_down()
+            return
+        if self.watchdog.loop is None:
+            self.watchdog.attach()
+        self.arm(experiments_budget(self.progress.config))
 
     def stage_changed(self, stage: StageName, event: str, duration_ms: float | None) -> None:
         """Tracer listener, called on the loop thread as stages start and end."""

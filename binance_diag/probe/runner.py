@@ -22,6 +22,7 @@ from ..config.probe import ProbeConfig
 from ..model import (
     JSON,
     ErrorKind,
+    Experiment,
     LoopStats,
     ProbeReport,
     StageError,
@@ -72,6 +73,10 @@ class ProbeProgress:
     """The run returned its report: a hard deadline must not rewrite it."""
     state: ProbeState = field(default_factory=ProbeState, repr=False)
     """The connection being built: sockets, not results."""
+    experiments: list[Experiment] = field(default_factory=list)
+    experiment_listeners: list[Callable[[bool], None]] = field(default_factory=list,
+                                                               repr=False)
+    """Told True as the experiments start and False as they end (the guard's deadline)."""
 
     def __post_init__(self) -> None:
         if not self.plan:
@@ -135,6 +140,9 @@ async def run_probe(
         if config.hold and not blocked and state.exchange is not None:
             results[-1] = await _hold(config, state, tracer, results[-1],
                                       config.hold)
+        if config.experiments:
+            progress.experiments[:] = await _experiments(config, state, tracer, progress,
+                                                         config.experiments)
     finally:
         await _close_quietly(state)
     tracer.event("report generated")
@@ -164,6 +172,7 @@ def build_report(progress: ProbeProgress, tracer: Tracer, loop: LoopStats,
         loop=loop,
         environment=collect_environment(_resolver_of(results), progress.config.proxy),
         command=progress.command,
+        experiments=tuple(progress.experiments),
     )
 
 
@@ -324,6 +333,37 @@ async def _hold(config: ProbeConfig, state: ProbeState, tracer: Tracer,
                 else f"{type(task.exception()).__name__}: {task.exception()}"}
     tracer.event("hold finished")
     return replace(last, details={**last.details, "hold": hold})
+
+
+async def _experiments(config: ProbeConfig, state: ProbeState, tracer: Tracer,
+                       progress: ProbeProgress, budget: float) -> list[Experiment]:
+    """The follow-up experiments (probe/experiments/) the finished stages call for, within
+    `budget` seconds; supervised like a stage, so that none outlives it."""
+    from .experiments.runner import plan_experiments, run_experiments
+    from .experiments.view import RunView
+
+    connection, exchange = state.connection, state.exchange
+    view = RunView(config, tuple(progress.results), tuple(state.addresses),
+                   connection.peer if connection is not None else None,
+                   bytes(exchange.received) if exchange is not None
+                   and state.upgraded_at is None else b"",
+                   state.tls_context)
+    if not plan_experiments(view):
+        return []
+    tracer.stage = None
+    tracer.event(f"experiments started (budget {format_seconds(budget)})")
+    for listener in progress.experiment_listeners:
+        listener(True)
+    task = asyncio.ensure_future(run_experiments(view, budget, tracer.event))
+    try:
+        outcome = await run_supervised(task, budget + SUPERVISION_MARGIN, grace=CANCEL_GRACE)
+    finally:
+        for listener in progress.experiment_listeners:
+            listener(False)
+    tracer.event("experiments finished")
+    if outcome.verdict is Verdict.COMPLETED and outcome.result is not None:
+        return outcome.result
+    return []
 
 
 async def _close_quietly(state: ProbeState) -> None:

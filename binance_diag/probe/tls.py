@@ -51,11 +51,14 @@ async def handshake_tls(
     common: dict[str, JSON] = {"sni": sni, "alpn_offered": ["http/1.1"], "trust": trust}
     tracer.event(f"TLS ClientHello sent (SNI {sni})" if sni else
                  "TLS ClientHello sent (no SNI: the host is an IP address)")
+    # Only the TLS peer's bytes count: a proxy's CONNECT reply came before (and is not
+    # "the handshake stalled after 39 bytes").
+    baseline = connection.bytes_in
     try:
         context = state.tls_context or make_context(config.ca_bundle)
         tls = await connection.handshake(context, host, deadline)
     except TimeoutError:
-        got = connection.bytes_in
+        got = connection.bytes_in - baseline
         if got == 0:
             message = f"ClientHello sent; no ServerHello in {format_seconds(deadline.budget)}"
         else:
@@ -79,12 +82,14 @@ async def handshake_tls(
         return failed(kind, message, extra, **common, presented_certificate=presented)
     except (ConnectionResetError, BrokenPipeError):
         tracer.event("TLS connection reset by peer")
-        return failed(ErrorKind.RESET, _after_hello("connection reset by peer", connection),
-                      {"bytes_received": connection.bytes_in}, **common)
+        got = connection.bytes_in - baseline
+        return failed(ErrorKind.RESET, _after_hello("connection reset by peer", got),
+                      {"bytes_received": got}, **common)
     except (ConnectionAbortedError, ssl.SSLEOFError, ssl.SSLZeroReturnError):
         tracer.event("TLS connection closed by peer")
-        return failed(ErrorKind.EOF, _after_hello("connection closed by peer", connection),
-                      {"bytes_received": connection.bytes_in}, **common)
+        got = connection.bytes_in - baseline
+        return failed(ErrorKind.EOF, _after_hello("connection closed by peer", got),
+                      {"bytes_received": got}, **common)
     except ssl.SSLError as exc:
         reason = exc.reason or str(exc)
         tracer.event(f"TLS handshake failed: {reason}")
@@ -103,10 +108,11 @@ async def handshake_tls(
     return passed(**details)
 
 
-def _after_hello(what: str, connection: Connection) -> str:
-    if connection.bytes_in == 0:
+def _after_hello(what: str, got: int) -> str:
+    """`got`: the TLS peer's bytes, not the proxy's."""
+    if got == 0:
         return f"{what} right after the ClientHello (no ServerHello)"
-    return f"{what} during the handshake after {connection.bytes_in} bytes"
+    return f"{what} during the handshake after {got} bytes"
 
 
 def describe_certificate(der: bytes, now: datetime | None = None) -> dict[str, JSON]:

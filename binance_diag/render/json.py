@@ -13,7 +13,7 @@ from typing import Any
 
 from ..diagnose.matrix import MATRIX_SCHEMA_ID, EndpointMatrix, MatrixRow
 from ..exitcodes import exit_code_for
-from ..model import SCHEMA_ID, Blockage, Finding, ProbeReport, StageResult
+from ..model import SCHEMA_ID, Blockage, Experiment, Finding, ProbeReport, StageResult
 from .base import Formatter
 from .formats import OutputFormat
 from .matrix_view import command, generated_at, root_cause
@@ -61,6 +61,7 @@ def report_to_dict(report: ProbeReport) -> dict[str, Any]:
         },
         "findings": [_finding(f) for f in report.findings],
         "analysis": list(report.analysis),
+        "experiments": [_experiment(e) for e in report.experiments],
         "timeline": [
             {"at": timestamp(e.at), "event": e.event, "stage": e.stage.value if e.stage else None}
             for e in report.timeline
@@ -107,6 +108,23 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "evidence": list(finding.evidence),
         "hypothesis": finding.hypothesis,
         "actions": list(finding.actions),
+        "basis": finding.basis,
+        "confirmed_by": list(finding.confirmed_by),
+    }
+
+
+def _experiment(experiment: Experiment) -> dict[str, Any]:
+    return {
+        "name": experiment.name,
+        "question": experiment.question,
+        "action": experiment.action,
+        "outcome": experiment.outcome,
+        "result": experiment.result,
+        "started_at": timestamp(experiment.started_at),
+        "duration_ms": experiment.duration_ms,
+        "confirms": list(experiment.confirms),
+        "rules_out": list(experiment.rules_out),
+        "details": dict(experiment.details),
     }
 
 

@@ -179,8 +179,11 @@ def render_junit(report: ProbeReport) -> str:
         suite.set(name, value)
     suite.set("skipped", str(outcomes.count("skipped")))  # <testsuites> has no such count
     if report.findings:
-        lines = [f"{f.id} ({f.severity.value}, blame: {f.blame.value}): {plain(f.title)}"
+        lines = [f"{f.id} ({f.severity.value}, blame: {f.blame.value}"
+                 f"{', confirmed by experiment' if f.confirmed_by else ''}): {plain(f.title)}"
                  for f in report.findings]
+        lines += [f"experiment {e.name}: {e.outcome}: {plain(e.result)}"
+                  for e in report.experiments]
         ET.SubElement(suite, "system-out").text = clean("\n".join(lines))
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") \

@@ -68,6 +68,8 @@ def render_markdown(report: ProbeReport) -> str:
         "## Problem Analysis",
         *_items(view.analysis, "no measurement to analyse"),
         "",
+        *(["## Experiments", *_items(view.experiments, "none"), ""] if view.experiments
+          else []),
         "## Root Cause Hypothesis",
         *_root_cause(view),
         "",
@@ -125,7 +127,8 @@ def _root_cause(view: ReportView) -> list[str]:
         return ["No finding."]
     lines = [
         f"**{to_markdown(root.title)}**",
-        f"(finding `{root.id}`, {root.severity.value}, blame: {root.blame.value})",
+        f"(finding `{root.id}`, {root.severity.value}, blame: {root.blame.value}"
+        + (", confirmed by experiment)" if root.confirmed_by else ")"),
         "",
         to_markdown(root.hypothesis),
         "",

@@ -43,7 +43,13 @@ def perfdata(stage: StageResult, thresholds: Thresholds) -> str:
 def summary(report: ProbeReport, code: ExitCode) -> str:
     failed = report.failed_stage
     top = report.findings[0] if report.findings else None
-    tag = f" [{top.id}]" if top is not None and code is not ExitCode.OK else ""
+    tag = ""
+    if top is not None and code is not ExitCode.OK:
+        ran = sum(1 for e in report.experiments if e.ran)
+        proof = f", confirmed by {ran} experiment{'s' * (ran != 1)}" if top.confirmed_by \
+            else (f", inferred; {ran} experiment{'s' * (ran != 1)} inconclusive" if ran
+                  else "")
+        tag = f" [{top.id}{proof}]"
     if failed is not None and failed.error is not None:
         what = STAGE_ACTIONS[failed.name].lower()
         if failed.error.kind is ErrorKind.TIMEOUT:

@@ -95,14 +95,21 @@ def _timeline(view: ReportView) -> Table:
     return grid
 
 
+def _experiments(view: ReportView) -> list[RenderableType]:
+    """The Experiments section, when any ran."""
+    if not view.experiments:
+        return []
+    return [_section("Experiments"), _bullets(view.experiments)]
+
+
 def _root_cause(view: ReportView) -> RenderableType:
     root = view.root_cause
     if root is None:
         return Text("No finding.")
     parts: list[RenderableType] = [
         rich_text(root.title, "bold"),
-        Text(f"finding {root.id} · {root.severity.value} · blame: {root.blame.value}",
-             style="dim"),
+        Text(f"finding {root.id} · {root.severity.value} · blame: {root.blame.value}"
+             + (" · confirmed by experiment" if root.confirmed_by else ""), style="dim"),
         rich_text(root.hypothesis),
     ]
     if root.evidence:
@@ -203,6 +210,7 @@ def report_renderables(report: ProbeReport) -> list[RenderableType]:
         _timeline(view),
         _section("Problem Analysis"),
         _bullets(view.analysis),
+        *_experiments(view),
         _section("Root Cause Hypothesis"),
         _root_cause(view),
         _section("Recommended Solutions"),

@@ -62,6 +62,8 @@ class ReportView:
     environment: str
     generated: str
     command: str
+    experiments: tuple[str, ...] = ()
+    """One line per follow-up experiment (empty: none ran)."""
 
 
 def timestamp(at: datetime) -> str:
@@ -97,7 +99,22 @@ def report_view(report: ProbeReport) -> ReportView:
         environment=environment_line(report.environment),
         generated=timestamp(finished_at(report)),
         command=report.command,
+        experiments=tuple(experiment_lines(report)),
     )
+
+
+def experiment_lines(report: ProbeReport) -> list[str]:
+    """`tls.small_mss` (1.0 s): the question → the result; what it confirmed, ruled out."""
+    lines = []
+    for e in report.experiments:
+        took = f" ({format_ms(e.duration_ms)})" if e.duration_ms is not None else ""
+        line = f"`{e.name}`{took}: {e.question} → {e.result}"
+        if e.confirms:
+            line += f"; confirms {', '.join(f'`{i}`' for i in e.confirms)}"
+        if e.rules_out:
+            line += f"; rules out {', '.join(f'`{i}`' for i in e.rules_out)}"
+        lines.append(line)
+    return lines
 
 
 def _headline(report: ProbeReport, exit_code: ExitCode) -> tuple[str, str]:

@@ -38,6 +38,9 @@ DEFAULT_FAULT = "tls-hang"
 DEMO_TIMEOUT = 2.0
 """Seconds per stage (`demo --timeout`): a timeout fault ends in 2 s; loopback needs ms."""
 DEMO_SYMBOLS = ("BTCUSDT",)
+DEMO_EXPERIMENTS = 2.0
+"""Seconds for the follow-up experiments (`--experiments-timeout`): loopback answers in ms,
+silence is called after one attempt budget (1 s)."""
 ALL_CONCURRENCY = 4
 """Faults probed at once by `demo --all`: its six timeouts then cost ~2 rounds, not six."""
 
@@ -93,7 +96,8 @@ def run_demo(fault_name: str, output_format: OutputFormat, output: Path | None,
     timeouts = demo_timeouts(timeout)
     check_output(output)  # before the simulator starts and its banner claims a probe
     with start_fault(fault.name, options=demo_options(fault, timeouts)) as scenario:
-        config = probe_config(scenario, timeouts, DEMO_SYMBOLS)
+        config = replace(probe_config(scenario, timeouts, DEMO_SYMBOLS),
+                         experiments=DEMO_EXPERIMENTS)
         print(f"binance-diag demo: {fault.name} - {fault.description}; simulated on "
               f"{scenario.address}, offline; probing with {timeouts.tls:g} s per stage, as "
               f"{shlex.join(['binance-diag', 'probe', *DEMO_SYMBOLS, *scenario.cli_args])}",
@@ -111,6 +115,10 @@ class DemoRow:
     error_kind: str = "-"
     top_finding: str = "-"
     seconds: float = 0.0
+    experiments: int = 0
+    """Experiments run after the stages."""
+    experiments_ms: float = 0.0
+    """Wall time they added."""
     mismatch: str | None = None
     """Why the diagnosis is not the catalogued one; None when it is."""
     not_staged: str | None = None
@@ -125,13 +133,29 @@ class DemoRow:
 
 def row_for(fault: Fault, report: ProbeReport, seconds: float) -> DemoRow:
     failed = report.failed_stage
+    top = report.findings[0] if report.findings else None
+    mismatch = fault.mismatch(report)
+    if mismatch is None and fault.confirmed and (top is None or top.id != fault.confirmed
+                                                 or not top.confirmed_by):
+        mismatch = (f"expected {fault.confirmed} confirmed by experiment, got "
+                    f"{top.id + ' (' + top.basis + ')' if top else 'no finding'}")
+    ran = [e for e in report.experiments if e.ran]
+    started = [e.started_at for e in ran if e.started_at is not None]
+    added = 0.0
+    if started:
+        ends = [e.started_at.timestamp() * 1000 + (e.duration_ms or 0.0) for e in ran
+                if e.started_at is not None]
+        added = max(ends) - min(s.timestamp() * 1000 for s in started)
     return DemoRow(
         fault=fault,
         failed_stage=failed.name.value if failed is not None else "-",
         error_kind=failed.error.kind.value if failed is not None and failed.error else "-",
-        top_finding=report.findings[0].id if report.findings else "-",
+        top_finding=(f"{top.id}{' (confirmed)' if top.confirmed_by else ''}" if top
+                     else "-"),
         seconds=seconds,
-        mismatch=fault.mismatch(report),
+        mismatch=mismatch,
+        experiments=len(ran),
+        experiments_ms=added,
     )
 
 
@@ -149,7 +173,8 @@ def probe_fault(fault: Fault, certs: CertificateAuthority, timeouts: Timeouts,
                             workdir=workdir))
         except RuntimeError as exc:  # e.g. SYNs cannot be dropped on this system
             return DemoRow(fault, not_staged=str(exc))
-        config = probe_config(scenario, timeouts, DEMO_SYMBOLS)
+        config = replace(probe_config(scenario, timeouts, DEMO_SYMBOLS),
+                         experiments=DEMO_EXPERIMENTS)
         started = time.perf_counter()
         try:
             # As the CLI runs a probe: a stage that ignores its cancellation cannot hang this.
@@ -171,16 +196,17 @@ def run_demo_all(timeout: float | None = None, out: TextIO | None = None,
     faults = list(FAULTS.values()) if faults is None else list(faults)
     widths = (max(len(f.name) for f in faults), len("first_message"),
               max(len(kind) for kind in ("cert_not_yet_valid", "error kind")),
-              max((len(rule.id) for rule in RULES), default=11))
+              max((len(rule.id) for rule in RULES), default=11) + len(" (confirmed)"))
 
     def line(*cells: str) -> str:
-        fault, stage, kind, finding, took, check = cells
+        fault, stage, kind, finding, took, tried, check = cells
         return (f"{fault:<{widths[0]}}  {stage:<{widths[1]}}  {kind:<{widths[2]}}  "
-                f"{finding:<{widths[3]}}  {took:>6}  {check}").rstrip()
+                f"{finding:<{widths[3]}}  {took:>6}  {tried:>11}  {check}").rstrip()
 
     print(f"binance-diag demo --all: {len(faults)} simulated faults against the real probe "
           f"({timeouts.tls:g} s per stage, {concurrency} at a time)\n", file=out)
-    print(line("fault", "failed stage", "error kind", "top finding", "time", "check"), file=out)
+    print(line("fault", "failed stage", "error kind", "top finding", "time", "experiments",
+               "check"), file=out)
     started = time.perf_counter()
     certs = CertificateAuthority()  # one CA for all: issuing certificates is the slow part
     rows: list[DemoRow] = []
@@ -192,8 +218,10 @@ def run_demo_all(timeout: float | None = None, out: TextIO | None = None,
                             faults):
             rows.append(row)
             took = "-" if row.not_staged else f"{row.seconds:.2f}s"
+            tried = f"{row.experiments} +{row.experiments_ms / 1000:.2f}s" \
+                if row.experiments else "-"
             print(line(row.fault.name, row.failed_stage, row.error_kind, row.top_finding,
-                       took, row.check), file=out, flush=True)
+                       took, tried, row.check), file=out, flush=True)
     elapsed = time.perf_counter() - started
     wrong = [row for row in rows if row.mismatch is not None]
     checked = len(rows) - sum(1 for row in rows if row.not_staged is not None)

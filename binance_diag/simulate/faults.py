@@ -16,7 +16,7 @@ from typing import Literal
 
 from ..model import ErrorKind, ProbeReport, StageName, StageStatus
 
-PeerKind = Literal["dns", "refused", "blackhole", "server"]
+PeerKind = Literal["dns", "refused", "blackhole", "server", "middlebox", "proxy"]
 """Which simulator plays the fault (see scenario.start_fault)."""
 
 
@@ -33,6 +33,8 @@ class Fault:
     """For peer "dns": the `DnsMode` value the DNS server runs in."""
     note: str = ""
     """When the expectation needs something more than defaults, or why it is what it is."""
+    confirmed: str = ""
+    """The finding a probe with its experiments on must confirm (docs/experiments.md)."""
 
     @property
     def expected(self) -> tuple[StageName, ErrorKind] | None:
@@ -142,6 +144,28 @@ _CATALOGUE = (
         _S.TLS, _E.HOSTNAME_MISMATCH, "server", requires_tls=True,
     ),
     Fault(
+        "path-mtu-blackhole",
+        "full-size packets lost: silent after the ClientHello unless the SYN's MSS is small",
+        _S.TLS, _E.TIMEOUT, "middlebox", requires_tls=True, confirmed="tls.path_mtu_blackhole",
+    ),
+    Fault(
+        "sni-filter",
+        "a middlebox drops ClientHellos naming stream.binance.com; other names get through",
+        _S.TLS, _E.TIMEOUT, "middlebox", requires_tls=True, confirmed="tls.sni_filtered",
+    ),
+    Fault(
+        "sni-reset",
+        "a middlebox resets ClientHellos naming stream.binance.com; other names get through",
+        _S.TLS, _E.RESET, "middlebox", requires_tls=True, confirmed="tls.sni_filtered",
+    ),
+    Fault(
+        "proxy-dead-tunnel",
+        "an HTTP proxy answers CONNECT with 200, then carries nothing; the server is fine",
+        _S.TLS, _E.TIMEOUT, "proxy", requires_tls=True, confirmed="tls.proxy_tunnel_dead",
+        note="probed through the proxy (--proxy), with --resolve so that the direct "
+        "comparison knows the server's address",
+    ),
+    Fault(
         "http-451",
         "Binance's restricted-location refusal (HTTP 451, JSON body)",
         _S.WS_UPGRADE, _E.HTTP_STATUS, "server",
@@ -165,6 +189,21 @@ _CATALOGUE = (
         "http-503",
         "service unavailable (HTTP 503, HTML)",
         _S.WS_UPGRADE, _E.HTTP_STATUS, "server",
+    ),
+    Fault(
+        "http-403-filter",
+        "a corporate web filter's block page (HTTP 403) naming the blocked category",
+        _S.WS_UPGRADE, _E.HTTP_STATUS, "server", confirmed="upgrade.web_filter",
+    ),
+    Fault(
+        "http-403-location",
+        "HTTP 403 whose JSON body says the location is restricted (the body decides)",
+        _S.WS_UPGRADE, _E.HTTP_STATUS, "server", confirmed="upgrade.restricted_location",
+    ),
+    Fault(
+        "http-503-maintenance",
+        "HTTP 503 whose body says the system is under maintenance",
+        _S.WS_UPGRADE, _E.HTTP_STATUS, "server", confirmed="upgrade.maintenance",
     ),
     Fault(
         "captive-portal",

@@ -57,7 +57,26 @@ CAPTIVE_PORTAL = """\
 </body></html>
 """
 
-STATUS_FAULTS = ("http-451", "http-403", "http-429", "http-418", "http-503", "captive-portal")
+WEB_FILTER_403 = """\
+<!DOCTYPE html>
+<html><head><title>Web Page Blocked</title></head>
+<body>
+<h1>Web Page Blocked</h1>
+<p>Access to the web page you were trying to visit has been blocked in accordance with
+company policy. Category: Cryptocurrency. Please contact your system administrator if you
+believe this is in error.</p>
+<p>URL: stream.binance.com<br>Incident ID: SIM-4711-FILTER</p>
+</body></html>
+"""
+
+MAINTENANCE_503 = """\
+<html><head><title>503 Service Unavailable</title></head>
+<body><h1>System maintenance</h1>
+<p>The system is under maintenance and will be back shortly.</p></body></html>
+"""
+
+STATUS_FAULTS = ("http-451", "http-403", "http-429", "http-418", "http-503", "captive-portal",
+                 "http-403-filter", "http-403-location", "http-503-maintenance")
 """Faults answered with one of these pages instead of 101 Switching Protocols."""
 
 
@@ -109,6 +128,12 @@ def status_response(fault: str, *, retry_after: int = 60, client_ip: str = "127.
         return _response(418, _json(-1003, msg), json_type, [("Retry-After", str(retry_after))])
     if fault == "http-503":
         return _response(503, SERVICE_UNAVAILABLE_503, html_type)
+    if fault == "http-403-filter":
+        return _response(403, WEB_FILTER_403, html_type, [("Server", "FilterGate")])
+    if fault == "http-403-location":
+        return _response(403, _json(0, RESTRICTED_LOCATION_MSG), json_type)
+    if fault == "http-503-maintenance":
+        return _response(503, MAINTENANCE_503, html_type)
     if fault == "captive-portal":
         return _response(200, CAPTIVE_PORTAL, html_type, [("Cache-Control", "no-store")])
     raise ValueError(f"{fault!r} is not answered with an HTTP status page")

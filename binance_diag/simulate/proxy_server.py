@@ -71,7 +71,16 @@ class ForwardingProxy(StreamPeer):
 
 
 class HttpConnectProxy(ForwardingProxy):
-    """`CONNECT host:port`; with credentials set, a request without them gets 407."""
+    """`CONNECT host:port`; with credentials set, a request without them gets 407.
+
+    `dead_tunnels`: every CONNECT is answered 200 and the tunnel then goes nowhere (what the
+    client sends is read and dropped, nothing comes back): a proxy whose upstream is cut."""
+
+    def __init__(self, host: str = LOOPBACK_V4, port: int = 0, *,
+                 hosts: Mapping[str, str] | None = None, username: str | None = None,
+                 password: str | None = None, dead_tunnels: bool = False) -> None:
+        super().__init__(host, port, hosts=hosts, username=username, password=password)
+        self.dead_tunnels = dead_tunnels
 
     @property
     def url(self) -> str:
@@ -102,6 +111,12 @@ class HttpConnectProxy(ForwardingProxy):
         if destination is None or not (port_text.isascii() and port_text.isdigit()):
             writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
             await writer.drain()
+            return
+        if self.dead_tunnels:
+            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            await writer.drain()
+            while await reader.read(READ_SIZE):
+                pass
             return
         upstream = await self._open(destination, int(port_text))
         if upstream is None:
@@ -163,3 +178,34 @@ class Socks5Proxy(ForwardingProxy):
         writer.write(b"\x05\x00\x00\x01\x7f\x00\x00\x01" + struct.pack("!H", port))
         await writer.drain()
         await self._pump(reader, writer, upstream)
+
+
+HOSTILE_407 = (
+    b"HTTP/1.1 407 Proxy Authentication Required\x1b]0;pwned\x07\x1b[2J\r\n"
+    b"Proxy-Authenticate: Basic realm=\"\x1b]52;c;cHduZWQ=\x07\x1b[31m::error::x\"\r\n"
+    b"Content-Length: 0\r\n\r\n"
+)
+"""A proxy's 407 bent as an attacker would: a window title (OSC 0), a clipboard write
+(OSC 52), a screen clear and a workflow command, in the reason phrase and a header."""
+
+
+class ScriptedProxy(StreamPeer):
+    """A "proxy" that answers every connection with `reply` (default: HOSTILE_407), then
+    reads until the client goes: proxy abuse, for the hostile-peer tests."""
+
+    def __init__(self, reply: bytes = HOSTILE_407, host: str = LOOPBACK_V4,
+                 port: int = 0) -> None:
+        super().__init__(host, port)
+        self.reply = reply
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            await reader.read(READ_SIZE)  # the CONNECT request
+            writer.write(self.reply)
+            await writer.drain()
+            while await reader.read(READ_SIZE):
+                pass

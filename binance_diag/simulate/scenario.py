@@ -23,7 +23,9 @@ from ..config.timeouts import Timeouts
 from .certs import BINANCE_HOSTNAMES, DEFAULT_HOSTNAMES, CertificateAuthority, CertificateFiles
 from .dns_server import DnsMode, DnsServer
 from .faults import Fault, get_fault
+from .middlebox import Middlebox
 from .peer import LOOPBACK_V4, LOOPBACK_V6, check_loopback
+from .proxy_server import HttpConnectProxy
 from .server import BinanceStreamServer, ServerOptions
 from .tcp import BlackholePeer, RefusingPort
 
@@ -49,6 +51,9 @@ class Scenario:
     server: BinanceStreamServer | None = None
     """The stream server (for faults it plays), to assert on what it saw."""
     dns: DnsServer | None = None
+    proxy_url: str | None = None
+    """`--proxy` for faults played through a proxy (proxy-dead-tunnel)."""
+    middlebox: Middlebox | None = None
 
     @property
     def address(self) -> str:
@@ -85,6 +90,8 @@ class Scenario:
             args += ["--resolve", entry]
         for nameserver in self.nameservers:
             args += ["--resolver", nameserver]
+        if self.proxy_url is not None:
+            args += ["--proxy", self.proxy_url]
         return tuple(args)
 
 
@@ -129,7 +136,26 @@ def start_fault(
                     tempfile.TemporaryDirectory(prefix="bdiag-", dir=workdir))
                 ca_bundle = certs.write_ca_bundle(Path(directory) / "ca.pem")
         server = None
-        if fault.peer == "server":
+        box: Middlebox | None = None
+        proxy_url: str | None = None
+        if fault.peer in ("middlebox", "proxy"):
+            # A healthy server behind the middlebox (or the proxy); the probe sees the port
+            # of what is in front, as a user would.
+            server = stack.enter_context(BinanceStreamServer(
+                "healthy", certs=certs if tls else None, options=options, host=host,
+                port=0 if fault.peer == "middlebox" else port,
+                allow_external=allow_external))
+            port = server.port
+            if fault.peer == "middlebox":
+                policy = {"path-mtu-blackhole": "mtu", "sni-reset": "sni-reset"}.get(
+                    name, "sni-silent")
+                box = stack.enter_context(Middlebox(policy, server.port, host=host))  # type: ignore[arg-type]
+                port = box.port
+            else:
+                proxy = stack.enter_context(HttpConnectProxy(
+                    host, hosts={hostname: connect_address(host)}, dead_tunnels=True))
+                proxy_url = proxy.url
+        elif fault.peer == "server":
             server = stack.enter_context(
                 BinanceStreamServer(
                     name, certs=certs if tls else None, options=options, host=host, port=port,
@@ -163,6 +189,8 @@ def start_fault(
             dns_port=dns_server.port if dns_server is not None else None,
             server=server,
             dns=dns_server,
+            proxy_url=proxy_url,
+            middlebox=box,
         )
 
 
@@ -183,8 +211,14 @@ def probe_config(
     stream: str = "aggTrade",
 ) -> ProbeConfig:
     """The probe configuration `binance-diag probe SYMBOL *scenario.cli_args` builds:
-    the endpoint, --resolve or --resolver, --ca-bundle; direct (no proxy)."""
+    the endpoint, --resolve or --resolver, --ca-bundle, and --proxy when it has one."""
+    proxy = None
+    if scenario.proxy_url is not None:
+        from ..config.proxies import ProxyChoice, parse_proxy_url
+
+        proxy = ProxyChoice(parse_proxy_url(scenario.proxy_url), "--proxy")
     return ProbeConfig(
+        proxy=proxy,
         target=build_target(symbols, stream, scenario.url_base),
         timeouts=timeouts,
         nameservers=tuple(parse_nameserver(r) for r in scenario.nameservers),

@@ -35,6 +35,13 @@ EXPECTED = {
     "tls-expired": "tls.cert_expired",
     "tls-not-yet-valid": "tls.cert_not_yet_valid",
     "tls-wrong-host": "tls.hostname_mismatch",
+    "path-mtu-blackhole": "tls.handshake_timeout",
+    "sni-filter": "tls.handshake_timeout",
+    "sni-reset": "tls.reset_after_hello",
+    "proxy-dead-tunnel": "tls.handshake_timeout",
+    "http-403-filter": "upgrade.forbidden",
+    "http-403-location": "upgrade.forbidden",
+    "http-503-maintenance": "upgrade.server_error",
     "http-451": "upgrade.restricted_location",
     "http-403": "upgrade.forbidden",
     "http-429": "upgrade.rate_limited",
@@ -86,7 +93,8 @@ def test_every_fault_has_an_expected_diagnosis() -> None:
 @pytest.mark.parametrize("scenario", sorted(FAULTS), indirect=True)
 def test_fault_gets_the_right_root_cause(scenario: Scenario) -> None:
     config = make_config(scenario.url_base, resolve=scenario.resolve,
-                         resolvers=scenario.nameservers, ca_bundle=scenario.ca_bundle)
+                         resolvers=scenario.nameservers, ca_bundle=scenario.ca_bundle,
+                         proxy=scenario.proxy_url)
     report = diagnose_report(probe(config))
     validated_json(report)
     top = report.findings[0]

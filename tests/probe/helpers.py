@@ -49,7 +49,7 @@ def config_for(scenario: Scenario, symbols: Sequence[str] = ("BTCUSDT",)) -> Pro
     """The configuration that reaches `scenario` the way a user reaches Binance."""
     return make_config(
         scenario.url_base, symbols, resolve=scenario.resolve, resolvers=scenario.nameservers,
-        ca_bundle=scenario.ca_bundle,
+        ca_bundle=scenario.ca_bundle, proxy=scenario.proxy_url,
     )
 
 

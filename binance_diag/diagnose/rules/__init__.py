@@ -20,7 +20,7 @@ Cause Hypothesis.
 from __future__ import annotations
 
 from ..rule import Rule
-from . import dns, message, runtime, tls, transport, upgrade
+from . import dns, message, paths, runtime, tls, transport, upgrade
 
 RULES: tuple[Rule, ...] = (
     *runtime.PRECEDING,
@@ -34,6 +34,7 @@ RULES: tuple[Rule, ...] = (
     *runtime.FOLLOWING,
     *dns.OBSERVATIONS,
     *transport.OBSERVATIONS,
+    *paths.OBSERVATIONS,
     *tls.OBSERVATIONS,
     *message.OBSERVATIONS,
     *runtime.HEALTHY,

@@ -11,6 +11,7 @@ import statistics
 from collections.abc import Mapping
 
 from ...model import Blame, Blockage, ErrorKind, Severity, StageName, StageStatus
+from ...probe.experiments.catalogue import REPEAT
 from ...timing import format_ms
 from ..describe import (
     LATE_MS,
@@ -22,7 +23,7 @@ from ..describe import (
     stage_time,
 )
 from ..facts import Facts
-from ..rule import Action, Rule, Scope, Subject
+from ..rule import Action, Proof, Rule, Scope, Subject
 from .common import ATTACH, extra
 
 CRITICAL, WARNING, INFO = Severity.CRITICAL, Severity.WARNING, Severity.INFO
@@ -147,6 +148,35 @@ def slow(facts: Facts, subject: Subject) -> bool:
 
 def slow_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
     return {"why": slow_reason(facts, subject)}
+
+
+def repeat_of_this_stage(facts: Facts, subject: Subject) -> bool:
+    """a passed stage was slow and the `timing.repeat` experiment repeated it"""
+    found = facts.experiment(REPEAT)
+    return slow(facts, subject) and found is not None and subject is not None \
+        and found.details.get("stage") == subject.name.value
+
+
+def repeat_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
+    found = facts.experiment(REPEAT)
+    return {**slow_values(facts, subject), "repeat": found.result if found else "not run"}
+
+
+SLOW_CAUSES = (
+    ("perf.slow_once", "once", Blame.NETWORK, "a one-off delay",
+     "The slow stage was fast when repeated: a one-off delay (a lost SYN retransmitted, a "
+     "cold cache at the edge), not a steady property of the path.",
+     (Action("Probe again a few times to see how often it happens: `{again}`"),)),
+    ("perf.slow_path", "round_trips", Blame.NETWORK, "the path's round trips",
+     "The slow stage is slow again and takes a few round trips of a slow path: the distance "
+     "or a congested link, not the server.",
+     (Action("Use a closer network path or region; compare `{again:--endpoint data-stream}`"),)),
+    ("perf.slow_peer", "peer_slow", Blame.REMOTE, "the peer takes the time",
+     "The slow stage is slow again while the TCP round trip is short: the peer (or a "
+     "middlebox in front of it, e.g. TLS inspection) spends the time.",
+     (Action("Look for TLS inspection or a slow proxy in front of {host}; compare another "
+             "network"),)),
+)
 
 
 def slow_lines(facts: Facts, subject: Subject) -> list[str]:
@@ -329,6 +359,16 @@ FOLLOWING = (
         when=any_blockage, evidence=loop_lines, values=loop_values,
         actions=(OFF_THE_LOOP, DEBUG_MODE, LOOPWATCH),
     ),
+    *(Rule(
+        rule_id, Scope.STAGE, WARNING, blame,
+        title="{stage_label} passed but was slow (" + words + ")",
+        meaning=meaning,
+        hypothesis="{stage_label} took {why}; the `timing.repeat` experiment says " + words
+                   + ": {repeat}",
+        when=repeat_of_this_stage, evidence=slow_lines, values=repeat_values,
+        separated_by=(REPEAT,), confirmed_by=(Proof(REPEAT, outcome),),
+        needs_confirmation=True, actions=actions,
+    ) for rule_id, outcome, blame, words, meaning, actions in SLOW_CAUSES),
     Rule(
         "perf.slow_stage", Scope.STAGE, WARNING, Blame.NETWORK,
         title="{stage_label} passed but was slow: {why}",
@@ -338,6 +378,8 @@ FOLLOWING = (
                    "a congested or filtered path, a slow resolver, or a distant edge; a "
                    "client with a tighter timeout fails here.",
         when=slow, evidence=slow_lines, values=slow_values,
+        separated_by=(REPEAT,),
+        ruled_out_by=(Proof(REPEAT, "once", "round_trips", "peer_slow"),),
         actions=(Action("Probe again to see if it repeats: `{again}`"),
                  Action("Compare with another host: `{again:--endpoint data-stream}`")),
     ),

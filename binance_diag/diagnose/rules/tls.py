@@ -6,9 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...model import Blame, ErrorKind, Severity, StageName, StageStatus
+from ...probe.experiments.catalogue import (
+    HELLO_VARIANTS,
+    MARKET_DATA_HOST,
+    OTHER_PORT,
+    SMALL_MSS,
+    SNI_VARIANTS,
+    TUNNEL_VS_DIRECT,
+)
 from ..describe import code, codes, took
 from ..facts import Facts, get, is_certifi
-from ..rule import Action, Rule, Scope, Subject
+from ..rule import Action, Proof, Rule, Scope, Subject
 from .common import (
     ATTACH,
     TRY_443,
@@ -156,7 +164,139 @@ def expiring_lines(facts: Facts, subject: Subject) -> list[str]:
             f"({v['days_left']} days left)"]
 
 
+ON_HELLO = frozenset({ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.EOF})
+NAME_BLOCKED = Proof(SNI_VARIANTS, "name_blocked")
+ALL_NAMES_BLOCKED = Proof(SNI_VARIANTS, "all_blocked")
+SMALL_PACKETS_PASS = Proof(SMALL_MSS, "answered")
+SEPARATING = (SMALL_MSS, SNI_VARIANTS, TUNNEL_VS_DIRECT, OTHER_PORT, MARKET_DATA_HOST)
+"""The experiments that tell a silent or refused ClientHello's causes apart."""
+
+
+def hello_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
+    outcome = facts.outcome(HELLO_VARIANTS)
+    what = {"rejects_alpn": "ALPN extension (http/1.1)",
+            "rejects_tls13": "TLS 1.3 offer"}.get(str(outcome), "hello")
+    return {**tls_values(facts, subject), "rejected": what}
+
+
+CLAMP_MSS = Action("Clamp the MSS on the VPN / tunnel / router to the path MTU (Linux: "
+                   "`iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS "
+                   "--clamp-mss-to-pmtu`), or lower this machine's interface MTU (e.g. "
+                   "`ip link set dev <vpn-interface> mtu 1380`)")
+
+EXPERIMENT_FAILURES = (
+    Rule(
+        "tls.proxy_tunnel_dead", Scope.FAILURE, CRITICAL, Blame.NETWORK,
+        title="The proxy accepts the CONNECT to {hostport} but its tunnel carries nothing",
+        meaning="The proxy answered the CONNECT, then nothing came back through the tunnel, "
+                "while the same target answers a direct connection: the proxy path is at "
+                "fault, not Binance.",
+        hypothesis="The proxy's tunnel is dead: it said yes to the CONNECT, but no byte of "
+                   "the TLS handshake came back through it, while {host} answers directly. "
+                   "The proxy cannot reach the target (an upstream firewall, a parent proxy, "
+                   "an ACL applied after the CONNECT) or does not relay.",
+        stage=TLS, kinds=ON_HELLO, values=tls_values, evidence=with_path(hello_lines),
+        separated_by=(TUNNEL_VS_DIRECT,),
+        confirmed_by=(Proof(TUNNEL_VS_DIRECT, "direct_answers"),), needs_confirmation=True,
+        analysis="The proxy answered the CONNECT (its reply is the proxy's, not TLS bytes), "
+                 "then the tunnel stayed silent; a direct connection to {host} was answered.",
+        actions=(Action("Check the proxy's logs and its upstream access to {hostport}"),
+                 Action("Connect directly where policy allows: `{again:--no-proxy}`"),
+                 ATTACH),
+    ),
+    Rule(
+        "tls.path_mtu_blackhole", Scope.FAILURE, CRITICAL, Blame.NETWORK,
+        title="A path-MTU black hole drops the large TLS packets from {hostport}",
+        meaning="The handshake completes when every packet is small (TCP MSS 536) and gets "
+                "nothing with full-size packets: a link with a smaller MTU drops large "
+                "packets and the ICMP that would say so.",
+        hypothesis="Full-size packets from {host} are lost on the way (a VPN, tunnel or PPPoE "
+                   "link with a smaller MTU, and the ICMP 'fragmentation needed' filtered); "
+                   "the same handshake with small packets completes, so neither the name nor "
+                   "the server is the problem.",
+        stage=TLS, kinds=frozenset({ErrorKind.TIMEOUT}), values=tls_values,
+        evidence=with_path(hello_lines), separated_by=(SMALL_MSS, SNI_VARIANTS),
+        confirmed_by=(SMALL_PACKETS_PASS,), needs_confirmation=True,
+        analysis="With full-size packets the handshake got {bytes} bytes; with a small MSS "
+                 "it completed: packet size, not the name or the server, decides.",
+        actions=(CLAMP_MSS,
+                 Action("Find the path MTU: `ping -M do -s 1472 {host}` and lower the size "
+                        "until it passes (add 28 for the MTU)"),
+                 ATTACH),
+    ),
+    Rule(
+        "tls.sni_filtered", Scope.FAILURE, CRITICAL, Blame.POLICY,
+        title="TLS with the name {host} is blocked on this network (SNI filtering)",
+        meaning="The same address answers a ClientHello with another name, or none, but not "
+                "one naming the Binance host: a filter reads the SNI and blocks by name.",
+        hypothesis="A firewall or DPI box on the path reads the server name in the "
+                   "ClientHello and drops or resets the handshake when it is {host}; the "
+                   "same address answers other names, so the server and the route are fine.",
+        stage=TLS, kinds=ON_HELLO, values=tls_values, evidence=with_path(hello_lines),
+        separated_by=(SNI_VARIANTS,), confirmed_by=(NAME_BLOCKED,), needs_confirmation=True,
+        ruled_out_by=(SMALL_PACKETS_PASS,),
+        analysis="Same address and port, another name: answered. The name {host} is what "
+                 "is blocked.",
+        actions=(TRY_DATA_STREAM, USE_PROXY,
+                 Action("Ask the network's administrators whether {host} is blocked by "
+                        "policy"), ATTACH),
+    ),
+    Rule(
+        "tls.hello_rejected", Scope.FAILURE, CRITICAL, Blame.NETWORK,
+        title="{hostport} rejects the ClientHello's {rejected}, not its name",
+        meaning="The run's ClientHello is refused, but a variant without ALPN or limited to "
+                "TLS 1.2 is accepted: the peer (or a middlebox) rejects that part of the "
+                "hello.",
+        hypothesis="The same name on the same address is accepted once the {rejected} is "
+                   "left out: an old middlebox or TLS terminator refuses it.",
+        stage=TLS, kinds=frozenset({ErrorKind.RESET, ErrorKind.EOF,
+                                    ErrorKind.HANDSHAKE_FAILURE}),
+        values=hello_values, evidence=with_path(hello_lines),
+        separated_by=(HELLO_VARIANTS, SNI_VARIANTS),
+        confirmed_by=(Proof(HELLO_VARIANTS, "rejects_alpn", "rejects_tls13"),),
+        needs_confirmation=True,
+        analysis="Only the ClientHello's {rejected} differs between the refused and the "
+                 "accepted hello.",
+        actions=(Action("Find the middlebox (TLS inspection, an old load balancer) and update "
+                        "or bypass it"), USE_PROXY, ATTACH),
+    ),
+    Rule(
+        "tls.blocked_whatever_name", Scope.FAILURE, CRITICAL, Blame.NETWORK,
+        title="TLS to {hostport} fails whatever the name: not SNI filtering",
+        meaning="The ClientHello goes unanswered (or is cut) with the Binance name, another "
+                "name and none alike: the block is on the address or port, or the service "
+                "behind it does not answer TLS.",
+        hypothesis="Every ClientHello to this address fails the same way, whatever its name, "
+                   "and small packets do not help: a firewall blocks TLS to the address or "
+                   "port, or the server there is down or hung.",
+        stage=TLS, kinds=ON_HELLO, values=tls_values, evidence=with_path(hello_lines),
+        separated_by=(SNI_VARIANTS, SMALL_MSS, OTHER_PORT),
+        confirmed_by=(ALL_NAMES_BLOCKED,), needs_confirmation=True,
+        ruled_out_by=(SMALL_PACKETS_PASS,),
+        analysis="TCP connected, then every ClientHello failed alike: the name is not what "
+                 "is blocked.",
+        actions=(TRY_443, TRY_DATA_STREAM, USE_PROXY, S_CLIENT),
+    ),
+    Rule(
+        "tls.not_reproduced", Scope.FAILURE, CRITICAL, Blame.NETWORK,
+        title="The TLS failure with {hostport} did not repeat: it is intermittent",
+        meaning="The experiments' own handshake with the same name and address worked: the "
+                "failure comes and goes (loss, an overloaded middlebox, a flapping route).",
+        hypothesis="The handshake failed once and worked on the next try: an intermittent "
+                   "fault on the path or at the server, not a steady block.",
+        stage=TLS, kinds=ON_HELLO, values=tls_values, evidence=with_path(hello_lines),
+        separated_by=(SNI_VARIANTS,),
+        confirmed_by=(Proof(SNI_VARIANTS, "not_reproduced"),
+                      Proof(TUNNEL_VS_DIRECT, "not_reproduced")),
+        needs_confirmation=True,
+        analysis="The same handshake worked on a second try.",
+        actions=(Action("Probe repeatedly to measure how often it fails: "
+                        "`{again}` in a loop, or `binance-diag watch`"), ATTACH),
+    ),
+)
+
 FAILURES = (
+    *EXPERIMENT_FAILURES,
     Rule(
         "tls.silent_without_sni", Scope.FAILURE, CRITICAL, Blame.NETWORK,
         title="{hostport} accepts TCP but never answers TLS",
@@ -167,6 +307,7 @@ FAILURES = (
                    "filtering is ruled out: a firewall drops TLS to this address, or the "
                    "service on port {port} does not speak TLS.",
         stage=TLS, kinds=frozenset({ErrorKind.TIMEOUT, ErrorKind.RESET}), when=no_sni,
+        separated_by=(SMALL_MSS, OTHER_PORT),
         evidence=with_path(hello_lines), values=tls_values,
         analysis="TCP connected, then the ClientHello got nothing back; it carried no name, "
                  "so the block is not by name.",
@@ -181,6 +322,7 @@ FAILURES = (
                    "packets carrying the certificate chain are dropped on the path (an MTU "
                    "black hole on a VPN, tunnel or PPPoE link).",
         stage=TLS, kinds=frozenset({ErrorKind.TIMEOUT}), when=some_bytes,
+        separated_by=(SMALL_MSS,),
         evidence=with_path(hello_lines), values=tls_values,
         analysis="The TLS handshake began ({bytes} bytes came back), so the host and port are "
                  "right and TLS is not blocked outright; it stalled mid-way.",
@@ -198,6 +340,8 @@ FAILURES = (
                    "that blocks by name lets TCP through and drops the handshake, so the "
                    "client waits until its timeout.",
         stage=TLS, kinds=frozenset({ErrorKind.TIMEOUT}),
+        separated_by=SEPARATING,
+        ruled_out_by=(ALL_NAMES_BLOCKED, SMALL_PACKETS_PASS),
         evidence=with_path(hello_lines), values=tls_values,
         analysis="The TLS handshake never progressed: no certificate arrived, so it is not a "
                  "certificate problem, and no reset or alert came, so it is not a refusal. "
@@ -213,6 +357,8 @@ FAILURES = (
         hypothesis="A reset arriving right after a ClientHello that names {host}, before any "
                    "server byte, is injected by a filter that reads the SNI.",
         stage=TLS, kinds=frozenset({ErrorKind.RESET}), when=no_bytes,
+        separated_by=(SNI_VARIANTS, HELLO_VARIANTS),
+        ruled_out_by=(ALL_NAMES_BLOCKED,),
         evidence=with_path(hello_lines), values=tls_values,
         analysis="TCP connected, then the connection was reset on the ClientHello: not a "
                  "certificate problem (none arrived); an active filter.",
@@ -225,6 +371,7 @@ FAILURES = (
         hypothesis="The handshake started and was then reset: a middlebox or the server "
                    "aborted it ({message}).",
         stage=TLS, kinds=frozenset({ErrorKind.RESET}),
+        separated_by=(SNI_VARIANTS, HELLO_VARIANTS),
         evidence=with_path(hello_lines), values=tls_values,
         analysis="The server began the handshake ({bytes} bytes) before the reset.",
         actions=(S_CLIENT, TRY_443, USE_PROXY),
@@ -237,6 +384,8 @@ FAILURES = (
         hypothesis="The connection is closed right after a ClientHello naming {host}: a "
                    "filter that reads the SNI, or a port that does not speak TLS.",
         stage=TLS, kinds=frozenset({ErrorKind.EOF}), when=no_bytes,
+        separated_by=(SNI_VARIANTS, HELLO_VARIANTS),
+        ruled_out_by=(ALL_NAMES_BLOCKED,),
         evidence=with_path(hello_lines), values=tls_values,
         analysis="TCP connected, then the peer hung up on the ClientHello: no certificate "
                  "was involved.",
@@ -248,6 +397,7 @@ FAILURES = (
         meaning="The peer closed the connection midway through the handshake.",
         hypothesis="The server or a middlebox gave up on the handshake: {message}",
         stage=TLS, kinds=frozenset({ErrorKind.EOF}),
+        separated_by=(SNI_VARIANTS, HELLO_VARIANTS),
         evidence=with_path(hello_lines), values=tls_values,
         analysis="The handshake began ({bytes} bytes received) and was then closed.",
         actions=(S_CLIENT, TRY_443),
@@ -352,6 +502,7 @@ FAILURES = (
         hypothesis="TLS was refused with an alert ({reason}): an old OpenSSL, a version or "
                    "cipher the server does not accept, or a middlebox that rejects it.",
         stage=TLS, kinds=frozenset({ErrorKind.HANDSHAKE_FAILURE}),
+        separated_by=(HELLO_VARIANTS,),
         evidence=with_path(hello_lines), values=tls_values,
         analysis="The server answered, so the path is open; the handshake itself failed.",
         actions=(S_CLIENT, Action("Check the OpenSSL version in Environment below "

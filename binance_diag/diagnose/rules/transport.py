@@ -6,10 +6,11 @@ from collections.abc import Mapping
 
 from ...addresses import hostport
 from ...model import Blame, ErrorKind, Severity, StageName, StageStatus
+from ...probe.experiments.catalogue import OTHER_PORT
 from ...timing import format_ms
 from ..describe import code
 from ..facts import Facts
-from ..rule import Action, Rule, Scope, Subject
+from ..rule import Action, Proof, Rule, Scope, Subject
 from .common import (
     TRY_443,
     TRY_DATA_STREAM,
@@ -203,7 +204,8 @@ FAILURES = (
                    "{message} on that port is a firewall on this network that allows only "
                    "common ports such as 443.",
         stage=TCP, kinds=frozenset({ErrorKind.REFUSED, ErrorKind.TIMEOUT, ErrorKind.RESET}),
-        when=on_spot_port, evidence=with_path(attempt_lines), values=tcp_values,
+        when=on_spot_port, separated_by=(OTHER_PORT,), confirmed_by=(Proof(OTHER_PORT, "works"),),
+        evidence=with_path(attempt_lines), values=tcp_values,
         analysis="The TCP connection to port {port} failed ({worked}): a port block is the "
                  "usual cause on Binance's stream port.",
         actions=(TRY_443, TRY_DATA_STREAM, USE_PROXY),

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ...model import Blame, ErrorKind, Severity, StageName
+from ...probe.experiments.catalogue import REFUSAL
 from ..describe import code
 from ..facts import Facts
-from ..rule import Action, Condition, Rule, Scope, Subject
+from ..rule import Action, Condition, Proof, Rule, Scope, Subject
 from .common import (
     ATTACH,
     TRY_DATA_STREAM,
@@ -94,6 +95,31 @@ def html_page(facts: Facts, subject: Subject) -> bool:
     return isinstance(status, int) and 200 <= status < 300
 
 
+def body_says(category: str, *codes: int) -> Condition:
+    """The status is one of `codes`, or the body of the answer says `category` (the
+    `http.refusal` experiment): the body decides when it says more than the status."""
+    def condition(facts: Facts, subject: Subject) -> bool:
+        return extra(subject, "status") in codes or facts.outcome(REFUSAL) == category
+
+    statuses = " or ".join(str(c) for c in codes)
+    condition.__name__ = (f"HTTP status {statuses}, or " if codes else "") + \
+        f"the body says {category.replace('_', ' ')}"
+    return condition
+
+
+def refusal_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
+    found = facts.experiment(REFUSAL)
+    details = found.details if found is not None else {}
+    return {**upgrade_values(facts, subject),
+            "says": str(details.get("says") or "nothing more"),
+            "filter_category": str(details.get("filter_category") or "a blocked category"),
+            "request_id": str(details.get("request_id") or "none given")}
+
+
+def refused_by(*categories: str) -> tuple[Proof, ...]:
+    return (Proof(REFUSAL, *categories),)
+
+
 def status_of(*codes: int) -> Condition:
     def condition(facts: Facts, subject: Subject) -> bool:
         return extra(subject, "status") in codes
@@ -119,8 +145,9 @@ FAILURES = (
         hypothesis="Binance answers 451 Unavailable For Legal Reasons to IP addresses in "
                    "restricted locations: the refusal is a policy applied to this machine's "
                    "public IP address, not a fault.",
-        stage=UPGRADE, kinds=HTTP_STATUS, when=status_of(451),
+        stage=UPGRADE, kinds=HTTP_STATUS, when=body_says("restricted_location", 451),
         evidence=with_path(response_lines), values=upgrade_values,
+        separated_by=(REFUSAL,), confirmed_by=refused_by("restricted_location"),
         analysis="{worked} and Binance itself answered: the network path "
                  "is fine; the answer is a refusal based on location.",
         actions=(Action("Check Binance's terms for your country; Binance.US is a separate "
@@ -128,20 +155,21 @@ FAILURES = (
                  Action("If this is a cloud server, use a region Binance serves"), ATTACH),
     ),
     Rule(
-        "upgrade.forbidden", Scope.FAILURE, CRITICAL, Blame.POLICY,
-        title="Access to {host} is forbidden (HTTP 403) by {server}",
-        meaning="HTTP 403 at the edge: a WAF / CloudFront rule blocks this IP address or "
-                "country, or the request looks automated.",
-        hypothesis="The edge ({server}) refuses the request with 403: a WAF or CloudFront "
-                   "geo-restriction applied to this IP address, its country, or its "
-                   "reputation (cloud and VPN ranges are often blocked).",
-        stage=UPGRADE, kinds=HTTP_STATUS, when=status_of(403),
-        evidence=with_path(response_lines), values=upgrade_values,
-        analysis="The network path works up to the HTTP layer; the refusal is a policy at "
-                 "the edge.",
-        actions=(TRY_DATA_STREAM,
-                 Action("Try from another network or region to confirm an IP-based block"),
-                 ATTACH),
+        "upgrade.web_filter", Scope.FAILURE, CRITICAL, Blame.POLICY,
+        title="A web filter on this network blocks {host} ({filter_category})",
+        meaning="The answer's body says a web / content filter (a corporate proxy, a school "
+                "or ISP filter) blocks the site by category or policy: not Binance's refusal.",
+        hypothesis="The refusal (HTTP {status}) is a filter's block page, not Binance's: it "
+                   "says {says}. The network's policy blocks the category ({filter_category}).",
+        stage=UPGRADE, kinds=HTTP_STATUS, when=body_says("web_filter"),
+        evidence=with_path(response_lines), values=refusal_values,
+        separated_by=(REFUSAL,), confirmed_by=refused_by("web_filter"),
+        needs_confirmation=True,
+        analysis="Something on this network answered in Binance's place with a block page "
+                 "that names its policy.",
+        actions=(Action("Ask the network's administrators to allow {host} (quote the block "
+                        "page: request id {request_id})"),
+                 USE_PROXY, ATTACH),
     ),
     Rule(
         "upgrade.ip_banned", Scope.FAILURE, CRITICAL, Blame.POLICY,
@@ -150,7 +178,8 @@ FAILURES = (
                 "(429s that were ignored).",
         hypothesis="Binance bans an IP address with 418 after it kept connecting through "
                    "429 answers; the ban lasts {retry_after} and grows with each repeat.",
-        stage=UPGRADE, kinds=HTTP_STATUS, when=status_of(418),
+        stage=UPGRADE, kinds=HTTP_STATUS, when=body_says("ip_banned", 418),
+        separated_by=(REFUSAL,), confirmed_by=refused_by("ip_banned"),
         evidence=with_path(response_lines), values=upgrade_values,
         analysis="Binance answered: the path is fine; this IP address is banned.",
         actions=RATE_LIMIT_ACTIONS,
@@ -163,10 +192,41 @@ FAILURES = (
         hypothesis="This IP address opened connections faster than Binance allows (often a "
                    "reconnect loop without backoff, or many processes behind one NAT); keep "
                    "going and the 429 turns into a 418 ban.",
-        stage=UPGRADE, kinds=HTTP_STATUS, when=status_of(429),
+        stage=UPGRADE, kinds=HTTP_STATUS, when=body_says("rate_limited", 429),
+        separated_by=(REFUSAL,), confirmed_by=refused_by("rate_limited"),
         evidence=with_path(response_lines), values=upgrade_values,
         analysis="Binance answered: the path is fine; the connection rate is the problem.",
         actions=RATE_LIMIT_ACTIONS,
+    ),
+    Rule(
+        "upgrade.maintenance", Scope.FAILURE, CRITICAL, Blame.REMOTE,
+        title="{host} is under maintenance (HTTP {status})",
+        meaning="The answer's body says the service is in maintenance: a planned, "
+                "temporary refusal.",
+        hypothesis="The server refused the upgrade because of maintenance: it says {says}.",
+        stage=UPGRADE, kinds=HTTP_STATUS, when=body_says("maintenance"),
+        evidence=with_path(response_lines), values=refusal_values,
+        separated_by=(REFUSAL,), confirmed_by=refused_by("maintenance"),
+        needs_confirmation=True,
+        analysis="The server answered and said why: maintenance.",
+        actions=(Action("Retry after the maintenance window; check Binance's announcements"),),
+    ),
+    Rule(
+        "upgrade.forbidden", Scope.FAILURE, CRITICAL, Blame.POLICY,
+        title="Access to {host} is forbidden (HTTP 403) by {server}",
+        meaning="HTTP 403 at the edge: a WAF / CloudFront rule blocks this IP address or "
+                "country, or the request looks automated.",
+        hypothesis="The edge ({server}) refuses the request with 403: a WAF or CloudFront "
+                   "geo-restriction applied to this IP address, its country, or its "
+                   "reputation (cloud and VPN ranges are often blocked).",
+        stage=UPGRADE, kinds=HTTP_STATUS, when=status_of(403),
+        separated_by=(REFUSAL,), confirmed_by=refused_by("waf_block"),
+        evidence=with_path(response_lines), values=upgrade_values,
+        analysis="The network path works up to the HTTP layer; the refusal is a policy at "
+                 "the edge.",
+        actions=(TRY_DATA_STREAM,
+                 Action("Try from another network or region to confirm an IP-based block"),
+                 ATTACH),
     ),
     Rule(
         "upgrade.server_error", Scope.FAILURE, CRITICAL, Blame.REMOTE,
@@ -176,6 +236,7 @@ FAILURES = (
         hypothesis="The upgrade reached the server side and failed there: maintenance or an "
                    "outage at Binance, or a proxy on the way that cannot reach it.",
         stage=UPGRADE, kinds=HTTP_STATUS, when=status_in(500, 599),
+        separated_by=(REFUSAL,),
         evidence=with_path(response_lines), values=upgrade_values,
         analysis="The network path works up to HTTP; the server side failed.",
         actions=(Action("Retry with backoff; check Binance's announcements and status for "
@@ -225,6 +286,7 @@ FAILURES = (
         hypothesis="Binance never answers a WebSocket request with a page; a captive portal "
                    "(hotel, airport Wi-Fi), a filtering proxy or a block page did.",
         stage=UPGRADE, kinds=frozenset({ErrorKind.NOT_WEBSOCKET}), when=html_page,
+        separated_by=(REFUSAL,), confirmed_by=refused_by("captive_portal"),
         evidence=with_path(response_lines), values=upgrade_values,
         analysis="Something answered HTTP in Binance's place.",
         actions=(Action("Open any http:// page in a browser to log in to the portal"),

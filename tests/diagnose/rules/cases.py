@@ -3,16 +3,18 @@ fire. Each tests/diagnose/rules/test_<module>.py runs the cases of the rules its
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
-from binance_diag.diagnose import RULES_BY_ID, match_rules
+from binance_diag.diagnose import RULES_BY_ID, diagnose_report, match_rules
 from binance_diag.diagnose.rule import Rule, Scope
 from binance_diag.model import (
     Blockage,
     ErrorKind,
+    Experiment,
     LoopStats,
     ProbeReport,
     StageName,
@@ -51,6 +53,13 @@ def cert(kind: ErrorKind, endpoint: str = "spot", **presented: Any) -> ProbeRepo
                        message="certificate verification failed",
                        extra={"verify_code": 20, "verify_message": "unable to get local issuer",
                               "presented": {**CERTIFICATE, **presented}})
+
+
+def tried(report: ProbeReport, name: str, outcome: str, **details: Any) -> ProbeReport:
+    """`report` with one experiment that ended with `outcome`."""
+    found = Experiment(name, "a question", "an action", outcome, f"it said {outcome}",
+                       AT, 1000.0, details)
+    return diagnose_report(dataclasses.replace(report, experiments=(*report.experiments, found)))
 
 
 def silence(**probe: Any) -> ProbeReport:
@@ -193,6 +202,29 @@ CASES: dict[str, Callable[[], ProbeReport]] = {
                                                 durations={TLS: 7300.0}),
     "loop.blocked": lambda: make_report(loop=LoopStats(310.0, 1.2, (blockage(TCP, 310.0),))),
     "perf.slow_stage": lambda: make_report(durations={TLS: 2400.0}),
+    "perf.slow_once": lambda: tried(make_report(durations={TLS: 2400.0}), "timing.repeat",
+                                    "once", stage="tls"),
+    "perf.slow_path": lambda: tried(make_report(durations={TLS: 2400.0}), "timing.repeat",
+                                    "round_trips", stage="tls"),
+    "perf.slow_peer": lambda: tried(make_report(durations={TLS: 2400.0}), "timing.repeat",
+                                    "peer_slow", stage="tls"),
+    "tls.proxy_tunnel_dead": lambda: tried(tls(K.TIMEOUT, 0), "proxy.tunnel_vs_direct",
+                                           "direct_answers"),
+    "tls.path_mtu_blackhole": lambda: tried(tls(K.TIMEOUT, 0), "tls.small_mss", "answered"),
+    "tls.sni_filtered": lambda: tried(tls(K.TIMEOUT, 0), "tls.sni_variants", "name_blocked"),
+    "tls.hello_rejected": lambda: tried(tls(K.RESET, 0), "tls.hello_variants", "rejects_alpn"),
+    "tls.blocked_whatever_name": lambda: tried(tls(K.RESET, 0), "tls.sni_variants",
+                                               "all_blocked"),
+    "tls.not_reproduced": lambda: tried(tls(K.TIMEOUT, 0), "tls.sni_variants",
+                                        "not_reproduced"),
+    "upgrade.web_filter": lambda: tried(http(403, "Forbidden"), "http.refusal", "web_filter",
+                                        says="blocked by company policy",
+                                        filter_category="Cryptocurrency"),
+    "upgrade.maintenance": lambda: tried(http(503, "Service Unavailable"), "http.refusal",
+                                         "maintenance"),
+    "path.other_port_works": lambda: tried(tls(K.TIMEOUT, 0), "path.other_port", "works"),
+    "path.market_data_works": lambda: tried(tls(K.TIMEOUT, 0), "path.market_data_host",
+                                            "works"),
     "threshold.warning": lambda: make_report(thresholds=Thresholds(warn={TLS: 50.0})),
     "dns.partial_answer": dns_override(queries=[
         {"type": "A", "result": "ok", "time_ms": 20.0},
