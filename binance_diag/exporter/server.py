@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -118,10 +119,13 @@ class Exporter:
                                    self.timeout_offset)
         except (ConfigError, ValueError) as exc:
             return self._error("bad_request", HTTPStatus.BAD_REQUEST, str(exc))
+        # Waiting for a slot spends the scrape's budget: what is left is the probe's.
+        started = time.monotonic()
         if not self.slots.acquire(budget / 2):
             return self._error("busy", HTTPStatus.SERVICE_UNAVAILABLE,
                                f"{self.slots.limit} probes already running "
                                "(--max-concurrent-probes)")
+        budget -= time.monotonic() - started
         command = f"binance-diag serve: /probe?target={','.join(config.target.symbols)}" \
                   f"&module={module_name}"
         try:
@@ -234,6 +238,9 @@ class ExporterServer(ThreadingHTTPServer):
     daemon_threads = True
     """Request threads never hold the process at exit."""
     allow_reuse_address = True
+    request_queue_size = 1024
+    """socketserver's default backlog is 5: with more scrapes arriving at once, Linux drops
+    the handshake's last ACK and the scraper waits on SYN-ACK retransmits (1 s, 3 s, 7 s...)."""
 
     def __init__(self, exporter: Exporter, host: str, port: int) -> None:
         self.exporter = exporter
