@@ -16,6 +16,7 @@ every word of a report would garble it.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -129,20 +130,46 @@ def _markdown(text: str) -> str:
 
 
 class ScrubbingStream:
-    """A text stream that scrubs what is written through it; everything else is the wrapped
-    stream's (isatty, fileno, encoding: rich and click see the terminal they expect). No
-    `buffer`: bytes written past the scrubber would leak, so writers fall back to text."""
+    """A text stream that scrubs what is written through it, then passes it through the
+    control-character and workflow-command guard (sanitize.py) and makes it encodable (a lone
+    surrogate or a raw byte is written escaped, never raw, never an UnicodeEncodeError);
+    everything else is the wrapped stream's (isatty, fileno, encoding: rich and click see the
+    terminal they expect). No `buffer`: bytes written past the scrubber would leak, so
+    writers fall back to text."""
 
     def __init__(self, stream: TextIO) -> None:
+        from .sanitize import SinkGuard
+
         self._stream = stream
+        try:
+            terminal = bool(stream.isatty())
+        except (AttributeError, ValueError, OSError):
+            terminal = False
+        self._guard = SinkGuard(terminal)
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        try:
+            self._encoding = codecs.lookup(encoding).name
+        except LookupError:
+            self._encoding = "utf-8"
 
     def write(self, text: str) -> int:
-        self._stream.write(scrub(text))
+        self._stream.write(self._encodable(self._guard.clean(scrub(text))))
         return len(text)
+
+    def write_trusted_line(self, line: str) -> None:
+        """Our own `::error ...` annotation: the one line that may start with `::`."""
+        self._stream.write(self._encodable(self._guard.trusted_line(scrub(line))))
 
     def writelines(self, lines: Iterable[str]) -> None:
         for line in lines:
             self.write(line)
+
+    def _encodable(self, text: str) -> str:
+        try:
+            text.encode(self._encoding)
+        except UnicodeEncodeError:
+            return text.encode(self._encoding, "backslashreplace").decode(self._encoding)
+        return text
 
     def __getattr__(self, name: str) -> object:
         if name == "buffer":

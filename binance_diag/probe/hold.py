@@ -11,14 +11,15 @@ would otherwise hold the hold hostage until its end, figures lost; the stall is 
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 
 from ..config.probe import ProbeConfig
 from ..model import JSON
+from ..sanitize import peer_text
 from ..timing import Deadline
 from .base import ProbeState
+from .gapstats import GapStats
 from .sansio.handshake import Closed, DataMessage, Ping, Violation
 from .sansio.payload import Event, Problem, classify_message
 
@@ -43,11 +44,12 @@ async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float,
     deadline = Deadline(duration)
     counts: dict[str, int] = {}
     other = 0
-    pings: list[float] = []
+    pings = 0
+    first_ping = last_ping = 0.0
     pongs = pending_pongs = 0
     last_event = time.perf_counter()
     largest_gap = 0.0
-    gaps: list[float] = []
+    gaps = GapStats()  # bounded: a list of every gap grew with the message rate
     closed: dict[str, JSON] | None = None
     shutdown = False  # Binance's serverShutdown notice came
     send_stalled: dict[str, JSON] | None = None
@@ -83,21 +85,23 @@ async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float,
             continue
         now = time.perf_counter()
         if isinstance(event, Ping):
-            pings.append(now)
+            pings += 1
+            first_ping, last_ping = first_ping or now, now
             pending_pongs += 1
             if listener is not None:
                 listener("ping", now, None)
         elif isinstance(event, Closed):
-            closed = {"code": event.code, "reason": event.reason}
+            closed = {"code": event.code, "reason": peer_text(event.reason)}
             break
         elif isinstance(event, Violation):
-            closed = {"code": event.code, "reason": f"protocol violation: {event.message}"}
+            closed = {"code": event.code,
+                      "reason": f"protocol violation: {peer_text(event.message)}"}
             break
         elif isinstance(event, DataMessage):
             result = classify_message(event.text, config.target.symbols, config.target.stream)
             if isinstance(result, Event):
                 counts[result.stream] = counts.get(result.stream, 0) + 1
-                gaps.append(now - last_event)
+                gaps.add(now - last_event)
                 largest_gap = max(largest_gap, now - last_event)
                 last_event = now
                 if listener is not None:
@@ -111,7 +115,6 @@ async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float,
     elapsed = deadline.elapsed_ms() / 1000
     largest_gap = max(largest_gap, time.perf_counter() - last_event)
     total = sum(counts.values())
-    intervals = [b - a for a, b in zip(pings, pings[1:], strict=False)]
     return {
         "duration_s": round(elapsed, 3),
         "messages": total,
@@ -121,11 +124,19 @@ async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float,
         "largest_gap_ms": round(largest_gap * 1000, 1),
         # The usual spacing, which a stall does not inflate (an average would: 2 events
         # then 8 s of silence average 4 s apart).
-        "median_gap_ms": round(statistics.median(gaps) * 1000, 1) if gaps else None,
-        "pings_seen": len(pings),
+        # Both within 1 % (gapstats.py): kept in constant memory, whatever the rate.
+        "median_gap_ms": _ms(gaps.quantile(0.5)),
+        "p99_gap_ms": _ms(gaps.quantile(0.99)),
+        "pings_seen": pings,
         "pongs_sent": pongs,
-        "ping_interval_s": round(sum(intervals) / len(intervals), 3) if intervals else None,
+        # The mean of the intervals between pings: (last - first) / (pings - 1).
+        "ping_interval_s": round((last_ping - first_ping) / (pings - 1), 3)
+        if pings > 1 else None,
         "closed": closed,
         "server_shutdown": shutdown,
         "send_stalled": send_stalled,
     }
+
+
+def _ms(seconds: float | None) -> float | None:
+    return round(seconds * 1000, 1) if seconds is not None else None

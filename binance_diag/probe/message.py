@@ -13,6 +13,7 @@ import time
 
 from ..config.probe import ProbeConfig
 from ..model import JSON, ErrorKind
+from ..sanitize import peer_text
 from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
 from .connection import Connection
@@ -29,6 +30,9 @@ from .sansio.payload import (
 LIST_SUBSCRIPTIONS_ID = 1
 SHUTDOWN_CLOSE_WAIT = 1.0
 """How long to wait, after a serverShutdown event, for the close frame that follows it."""
+UNSOLICITED_LISTED = 5
+"""Replies to no request of ours named in the timeline; the rest are only counted (a peer
+may send them by the hundred thousand)."""
 _SPOT_PRESETS = {"spot", "spot-443", "data-stream", "testnet", "us"}
 
 
@@ -76,16 +80,18 @@ async def receive_first_message(
             pings += 1
             continue
         if isinstance(event, Violation):
-            tracer.event(f"protocol violation: {event.message}")
+            violation = peer_text(event.message)
+            tracer.event(f"protocol violation: {violation}")
             return failed(ErrorKind.PROTOCOL_ERROR,
-                          f"the server broke the WebSocket protocol: {event.message}",
+                          f"the server broke the WebSocket protocol: {violation}",
                           {"code": event.code, "exception": event.exception}, **details())
         if isinstance(event, Closed):
-            tracer.event(f"close frame received: {event.code} {event.reason}")
-            reason = f" {event.reason!r}" if event.reason else ""
+            close_reason = peer_text(event.reason)  # up to 123 bytes of the peer's choosing
+            tracer.event(f"close frame received: {event.code} {close_reason}")
+            reason = f" '{close_reason}'" if close_reason else ""
             code = event.code if event.code is not None else "no close frame"
             return failed(ErrorKind.CLOSED, f"server closed the stream: {code}{reason}",
-                          {"code": event.code, "reason": event.reason}, **details())
+                          {"code": event.code, "reason": close_reason}, **details())
         assert isinstance(event, DataMessage)
         received_ms = time.time() * 1000
         result = classify_message(event.text, target.symbols, target.stream,
@@ -95,23 +101,30 @@ async def receive_first_message(
                 probe.update(answered=True, result=result.result, error=result.error)
                 tracer.event(f"LIST_SUBSCRIPTIONS answered: {scalar(str(result.result))}")
             else:
-                probe["unsolicited_replies"] = int(probe.get("unsolicited_replies", 0)) + 1
-                tracer.event(f"a reply to no request of ours ignored (id {result.id!r})")
+                unsolicited = int(probe.get("unsolicited_replies", 0)) + 1
+                probe["unsolicited_replies"] = unsolicited
+                if unsolicited <= UNSOLICITED_LISTED:
+                    ident = scalar(result.id)
+                    tracer.event("a reply to no request of ours ignored (id "
+                                 f"{repr(ident) if isinstance(result.id, int) else ident})")
+                if unsolicited == UNSOLICITED_LISTED:
+                    tracer.event(f"further replies to no request of ours are counted, not "
+                                 f"listed (cap {UNSOLICITED_LISTED})")
             continue
         if isinstance(result, Problem):
             if result.extra.get("event") == "serverShutdown":
                 tracer.event("serverShutdown event received")
                 closed = await _close_after_shutdown(exchange, connection, deadline)
                 close_code = closed.code if closed else None
-                close_reason = closed.reason if closed else None
+                shutdown_reason = peer_text(closed.reason) if closed else None
                 if close_code is None:
                     then = ", and did not close within its wait"
                 else:
                     then = f", then closed with {close_code}" + \
-                        (f" {close_reason!r}" if close_reason else "")
+                        (f" '{shutdown_reason}'" if shutdown_reason else "")
                 return failed(ErrorKind.CLOSED,
                               f"server announced a shutdown (serverShutdown event){then}",
-                              {"code": close_code, "reason": close_reason or "serverShutdown",
+                              {"code": close_code, "reason": shutdown_reason or "serverShutdown",
                                "event": "serverShutdown"}, **details())
             tracer.event(f"unexpected first message: {result.message}")
             return failed(result.kind, result.message, result.extra, **details())

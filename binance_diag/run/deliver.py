@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol, TextIO, TypeVar
 
 from ..exitcodes import ExitCode
 from ..render.formats import OutputFormat, formatter_for
-from .outfile import append_guarded, is_stdout, write_atomically
+from ..sanitize import sink_text, write_workflow_command
+from .outfile import READER_WAIT, WRITE_STALL, append_guarded, is_stdout, write_atomically
 
 if TYPE_CHECKING:
     from ..render.base import Formatter
@@ -67,7 +69,7 @@ def deliver(
     undelivered = False
     if output is not None and not is_stdout(output):
         try:
-            write_atomically(output, result.render(formatter_for(output_format)))
+            write_atomically(output, sink_text(result.render(formatter_for(output_format))))
         except OSError as exc:  # checked before probing; a full disk still happens
             undelivered = True
             print(f"binance-diag: error: cannot write --output {output}: "
@@ -82,15 +84,37 @@ def deliver(
     if summary:
         try:
             append_guarded(Path(summary),
-                           result.render(formatter_for(OutputFormat.MARKDOWN)) + "\n")
+                           sink_text(result.render(formatter_for(OutputFormat.MARKDOWN))) + "\n")
         except OSError as exc:
             print(f"binance-diag: warning: cannot append to GITHUB_STEP_SUMMARY: {exc}",
                   file=stderr)
         line = result.annotation()
         if line is not None:
-            print(line, file=stderr if shown_formatter.for_programs else stdout, flush=True)
+            # The one line that may start with `::` (stdout and stderr defuse any other).
+            write_workflow_command(stderr if shown_formatter.for_programs else stdout, line)
     # A file that was asked for and not written must not pass for a healthy run in CI.
     return ExitCode.UNKNOWN if undelivered else result.exit_code
+
+
+@contextmanager
+def publishing_within(seconds_left: float, output: Path | None,
+                      environ: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Rendering and writing stay inside the run's budget: what a peer sent is capped where
+    it is kept (probe/base.py, message.py, hold.py), and this backstop ends the process
+    should a report still take longer than the budget left (at least REPORT_ALLOWANCE), plus
+    what a slow reader of a FIFO may take when a file or the step summary is written."""
+    from ..probe.budget import BACKSTOP_MARGIN, REPORT_ALLOWANCE
+    from ..watchdog.hard_deadline import Backstop
+
+    environ = os.environ if environ is None else environ
+    files = output is not None or bool(environ.get("GITHUB_STEP_SUMMARY"))
+    slow_reader = READER_WAIT + WRITE_STALL if files else 0.0
+    backstop = Backstop(max(seconds_left, REPORT_ALLOWANCE) + BACKSTOP_MARGIN + slow_reader)
+    backstop.arm()
+    try:
+        yield
+    finally:
+        backstop.disarm()
 
 
 class Publication(Generic[T]):

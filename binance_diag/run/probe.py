@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import sys
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -17,11 +18,12 @@ from ..config.probe import ProbeConfig
 from ..exitcodes import ExitCode, exit_code_for
 from ..model import ProbeReport, Thresholds
 from ..probe.base import Tracer
+from ..probe.budget import run_budget
 from ..probe.guard import ProbeGuard
 from ..probe.runner import STAGES, ProbeProgress, StagePlan, interrupted_report, run_probe
 from ..render.formats import OutputFormat
 from ..watchdog.supervise import run_abandoning
-from .deliver import Publication, deliver
+from .deliver import Publication, deliver, publishing_within
 from .interrupt import StopSignals, until_stopped
 from .outfile import check_output
 
@@ -76,6 +78,7 @@ def run_probe_command(
         on_signal=lambda signum: tracer.event(f"{stop.signal_name} received: the run stops "
                                               "here, the report is partial"))
     display = None if quiet or verbose else _live_progress(tracer, watch.loop_lag_ms)
+    started = time.monotonic()
     with stop:
         try:
             with watch:
@@ -84,7 +87,10 @@ def run_probe_command(
                     stop, partial))
         finally:
             stop_display()
-        code = publication.from_run(report)
+        # Rendering and writing stay inside the run's budget too (run/deliver.py).
+        with publishing_within(run_budget(config, guard.grace) - (time.monotonic() - started),
+                               output):
+            code = publication.from_run(report)
     stop.reraise()
     return code
 

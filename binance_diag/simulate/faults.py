@@ -305,6 +305,54 @@ _CATALOGUE = (
         _S.FIRST_MESSAGE, _E.TIMEOUT, "server",
         note="a reply to nothing the probe sent must not pass for a live link",
     ),
+    # Hostile peers (issue 16): what a peer controls must not control our time or memory.
+    Fault(
+        "reply-flood",
+        "101, then replies {\"result\":null,\"id\":N} to no request, as fast as the client "
+        "reads; requests are answered",
+        _S.FIRST_MESSAGE, _E.TIMEOUT, "server",
+        note="each reply is counted, only the first few named: the report stays small",
+    ),
+    Fault(
+        "nested-reply",
+        "101, then silence; LIST_SUBSCRIPTIONS is answered with a 720 KB result nested 900 "
+        "levels deep (under the JSON parser's limit)",
+        _S.FIRST_MESSAGE, _E.TIMEOUT, "server",
+        note="the answer's result is kept as a short excerpt, never as the structure",
+    ),
+    Fault(
+        "event-flood",
+        "aggTrade events as fast as the client reads them",
+        None, None, "server",
+        note="with --duration, the hold's memory stays flat: its statistics are bounded",
+    ),
+    Fault(
+        "fragment-flood",
+        "101, then a text message whose 64 KiB continuation frames never end",
+        _S.FIRST_MESSAGE, _E.PROTOCOL_ERROR, "server",
+        note="the message passes the client's 4 MiB limit: refused, never buffered on",
+    ),
+    Fault(
+        "surrogate-payload",
+        "101, then a reply and an aggTrade event whose strings hold lone surrogates "
+        "(JSON \\ud800 escapes)",
+        _S.FIRST_MESSAGE, _E.WRONG_STREAM, "server",
+        note="text no encoder takes: escaped in the report, never fatal",
+    ),
+    Fault(
+        "control-close",
+        "101, then close 1008 with a reason of ESC, BEL, an OSC title sequence and "
+        "\"\\n::error::x\"",
+        _S.FIRST_MESSAGE, _E.CLOSED, "server",
+        note="the reason is escaped in every format; no line of output starts with ::",
+    ),
+    Fault(
+        "control-reason",
+        "HTTP 403 whose reason phrase and Server header hold C1 controls and whose body "
+        "holds ESC, BEL, OSC sequences and a \"::error::\" line",
+        _S.WS_UPGRADE, _E.HTTP_STATUS, "server",
+        note="escaped in every format, as control-close",
+    ),
     Fault(
         "deaf-peer",
         "--after (3) events per stream, then floods pings and events and reads nothing",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import ssl
@@ -65,6 +66,24 @@ STALE_REPLY = '{"result":null,"id":1}'
 _WATCH_FAULTS = ("stall-held", "stall-all", "market-quiet", "pong-lost", "maintenance",
                  "daily-disconnect")
 """Faults that strike after the first messages: what `watch` must catch on a held stream."""
+REPLY_FLOOD_BATCH = 4096
+"""reply-flood: replies written per turn of the loop (event-flood: events, 64)."""
+NESTED_REPLY_DEPTH = 900
+"""nested-reply: levels of one nested list, under CPython's JSON recursion limit (1000)."""
+NESTED_REPLY_BYTES = 720_000
+"""nested-reply: about the size of the frame that made a report of 658 MB (issue 16)."""
+FRAGMENT_SIZE = 65536
+"""fragment-flood: bytes per continuation frame."""
+HOSTILE_CLOSE_REASON = "\x1b]0;pwned\x07\x1b[31mred\x07\n::error::x"
+"""control-close: a window title (OSC 0), colour, a bell and a GitHub workflow command."""
+HOSTILE_PAGE = (
+    b"HTTP/1.1 403 Forbidden\x9b2J\x9d0;pwned\x9c\r\n"
+    b"Server: evil\x9b31m\x9d8;;http://x.invalid\x9c\r\n"
+    b"Content-Type: text/html\r\nContent-Length: 70\r\nConnection: close\r\n\r\n"
+    b"<h1>403</h1>\x1b]0;pwned\x07\x1b[2J\n::error::pwned\r::warning::x\n##[error]y\n\x1b[0m"
+)
+"""control-reason: C1 controls where HTTP allows bytes 0x80-0xFF (reason phrase, headers),
+ESC, BEL, OSC and workflow commands in the body (70 bytes)."""
 _HOSTILE_101 = {
     # fault: (status line, extra header lines) of a 101 that breaks the handshake's rules
     "http-1.0": (b"HTTP/1.0 101 Switching Protocols", ()),
@@ -256,6 +275,13 @@ class BinanceStreamServer(StreamPeer):
             while await session.reader.read(READ_SIZE):
                 pass
             return
+        if self.fault == "control-reason":
+            session.writer.write(HOSTILE_PAGE)
+            with contextlib.suppress(ConnectionError):
+                await session.writer.drain()
+                while await session.reader.read(READ_SIZE):
+                    pass
+            return
         if self.fault in STATUS_FAULTS:
             page = status_response(
                 self.fault, retry_after=self.options.retry_after, client_ip=client[0]
@@ -310,6 +336,9 @@ class BinanceStreamServer(StreamPeer):
             self._record("client_messages", text)
             if self.fault == "stall-all" and self._since_start() >= self.options.stall_after_s:
                 return  # a dead backend: requests go unanswered too
+            if self.fault == "nested-reply":  # the answer is the hostile part
+                await session.send_raw(_nested_reply_frame(_request_id(text)))
+                return
             if self.fault != "stale-reply":  # stale-reply: requests go unanswered
                 await session.send_text(answer_request(text, subscriptions))
 
@@ -350,6 +379,9 @@ class BinanceStreamServer(StreamPeer):
             return
         if fault in ("bad-close-code", "oversized-frame", "nested-payload", "stale-reply"):
             await session.send_raw(_HOSTILE_FRAMES[fault])
+            return
+        if fault in _HOSTILE_STREAMS:
+            await self._hostile_stream(session, combined, subscriptions)
             return
         if fault == "ping-flood":
             while session.is_open:
@@ -406,6 +438,43 @@ class BinanceStreamServer(StreamPeer):
             await session.close(1001, "server shutdown")
         elif fault == "daily-disconnect" and session.is_open:
             await session.close(1001, "")
+
+    async def _hostile_stream(self, session: WsSession, combined: bool,
+                              subscriptions: list[str]) -> None:
+        """Issue 16's peers: floods, nesting, surrogates, control characters."""
+        fault = self.fault
+        if fault == "control-close":
+            await session.close(1008, HOSTILE_CLOSE_REASON)
+        elif fault == "nested-reply":
+            return  # silence: the request's answer is the hostile part (on_text)
+        elif fault == "surrogate-payload":
+            await session.send_text('{"result":"\\ud800x","id":"\\udc80"}')
+            for stream in subscriptions:
+                symbol = live_symbol(stream, self.options.known_symbols) or "BTCUSDT"
+                data = self._tape.agg_trade(symbol)
+                data.update(s=symbol + "\ud800", p="\udcff")
+                await session.send_text(_dumps(wrap(stream, data) if combined else data))
+        elif fault == "fragment-flood":
+            chunk = b"a" * FRAGMENT_SIZE
+            first = Frame(Opcode.TEXT, chunk, fin=False).serialize(mask=False)
+            more = Frame(Opcode.CONT, chunk, fin=False).serialize(mask=False)
+            with contextlib.suppress(ConnectionError):
+                await session.send_raw(first)
+                while session.is_open:
+                    await session.send_raw(more)
+        else:  # reply-flood, event-flood: as fast as the client reads
+            with contextlib.suppress(ConnectionError):
+                while session.is_open:
+                    if fault == "reply-flood":
+                        batch = _reply_batch()
+                    else:
+                        batch = b"".join(
+                            _text_frame(self._event_text(stream, name, combined))
+                            for _ in range(64 // max(len(subscriptions), 1))
+                            for stream in subscriptions
+                            if (name := live_symbol(stream, self.options.known_symbols)))
+                    await session.send_raw(batch)
+                    await asyncio.sleep(0)
 
     async def _send_events(
         self, session: WsSession, combined: bool, subscriptions: list[str], count: int | None,
@@ -468,6 +537,41 @@ def _text_frames(text: bytes, pieces: int) -> bytes:
         if n == 0:
             frames.append(b"\x89\x00")
     return b"".join(frames)
+
+
+_HOSTILE_STREAMS = ("reply-flood", "nested-reply", "event-flood", "fragment-flood",
+                    "surrogate-payload", "control-close")
+
+
+def _text_frame(text: str) -> bytes:
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+
+
+@functools.cache
+def _reply_batch() -> bytes:
+    """REPLY_FLOOD_BATCH replies, made once: the flood is as fast as the client can read."""
+    ids = range(2, 2 + REPLY_FLOOD_BATCH)  # 1 is the probe's LIST_SUBSCRIPTIONS
+    return b"".join(_text_frame(f'{{"result":null,"id":{n}}}') for n in ids)
+
+
+@functools.cache
+def _nested_reply_frame(request_id: int | str | None) -> bytes:
+    """`{"result":[[[...]]],[[[...]]],...],"id":N}`: many lists nested NESTED_REPLY_DEPTH
+    deep, as the answer to request N."""
+    unit = "[" * NESTED_REPLY_DEPTH + "]" * NESTED_REPLY_DEPTH
+    count = NESTED_REPLY_BYTES // (len(unit) + 1)
+    return _text_frame('{"result":[' + ",".join([unit] * count) + '],"id":'
+                       + json.dumps(request_id) + "}")
+
+
+def _request_id(text: str) -> int | str | None:
+    """The id of a client's request, if it has a usable one."""
+    try:
+        request = json.loads(text)
+    except ValueError:
+        return None
+    value = request.get("id") if isinstance(request, dict) else None
+    return value if isinstance(value, int | str) and not isinstance(value, bool) else None
 
 
 _HOSTILE_FRAMES = {

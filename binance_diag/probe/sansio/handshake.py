@@ -37,6 +37,7 @@ from websockets.protocol import State
 from websockets.uri import parse_uri
 
 from ...model import ErrorKind, StageError
+from ...sanitize import peer_text
 
 # Response headers worth keeping as evidence (CDN, WAF, rate-limit and proxy fingerprints).
 EVIDENCE_HEADERS = (
@@ -172,7 +173,7 @@ class WebSocketExchange:
         details: dict[str, object] = {"bytes_received": len(self.received)}
         if match:
             details["status"] = int(match.group(2))
-            details["reason"] = (match.group(3) or b"").decode("latin-1")
+            details["reason"] = peer_text((match.group(3) or b"").decode("latin-1"))
         return details
 
     def next_event(self) -> StreamEvent | None:
@@ -264,13 +265,13 @@ def classify_response(response: Response, exc: Exception | None) -> UpgradeOutco
     `Sec-WebSocket-Accept` opens a WebSocket; a 2xx page means something else answered.
     """
     headers = {
-        name.lower(): value
+        name.lower(): peer_text(value)
         for name, value in response.headers.raw_items()
         if name.lower() in EVIDENCE_HEADERS
     }
     body = bytes(response.body)
-    excerpt = body[:BODY_EXCERPT].decode("utf-8", errors="replace")
-    status, reason = response.status_code, response.reason_phrase
+    excerpt = peer_text(body, limit=BODY_EXCERPT)
+    status, reason = response.status_code, peer_text(response.reason_phrase)
     error: StageError | None = None
     if status != 101:
         extra: dict[str, object] = {"status": status, "reason": reason, "body_excerpt": excerpt}
@@ -293,7 +294,7 @@ def classify_response(response: Response, exc: Exception | None) -> UpgradeOutco
                  "exception": type(exc).__name__}
         if isinstance(exc, InvalidHeader):
             extra["header"] = exc.name
-        error = StageError(kind, f"invalid 101 response: {exc}", extra)
+        error = StageError(kind, f"invalid 101 response: {peer_text(str(exc))}", extra)
     return UpgradeOutcome(status, reason, headers, excerpt, error)
 
 
@@ -317,7 +318,7 @@ def _malformed(exc: Exception, exchange: WebSocketExchange) -> UpgradeOutcome:
         message = "connection closed before a complete HTTP response"
     else:
         kind = ErrorKind.INVALID_HANDSHAKE
-        message = f"not a valid HTTP response: {str(cause)[:BODY_EXCERPT]}"
+        message = f"not a valid HTTP response: {peer_text(str(cause), BODY_EXCERPT)}"
         problem, meaning = problem_of(cause)
         version = _HTTP_VERSION.match(bytes(exchange.received[:32]))
         if version and version.group(1) != b"1.1":
@@ -330,6 +331,6 @@ def _malformed(exc: Exception, exchange: WebSocketExchange) -> UpgradeOutcome:
         status if isinstance(status, int) else None,
         str(partial.get("reason", "")),
         {},
-        bytes(exchange.received[:BODY_EXCERPT]).decode("utf-8", errors="replace"),
+        peer_text(bytes(exchange.received[:BODY_EXCERPT]), BODY_EXCERPT),
         StageError(kind, message, partial),
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...model import ErrorKind
+from ...sanitize import peer_text
 
 AGG_TRADE_FIELDS = ("e", "E", "s", "a", "p", "q", "f", "l", "T", "m")
 SPOT_ONLY_FIELDS = ("M",)
@@ -195,8 +196,4 @@ def _type(value: object) -> str:
 
 
 def _escaped(text: str) -> str:
-    if text.isprintable():
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return "".join(c if c.isprintable() else c.encode("unicode_escape",
-                                                      "backslashreplace").decode("ascii")
-                   for c in text).encode("utf-8", "backslashreplace").decode("utf-8")
+    return peer_text(text, limit=None)

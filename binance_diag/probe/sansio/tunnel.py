@@ -15,6 +15,7 @@ from typing import Any
 
 from ...addresses import hostport
 from ...model import ErrorKind
+from ...sanitize import peer_text
 
 MAX_RESPONSE = 16384
 SOCKS5_FIELD = 255
@@ -94,12 +95,14 @@ class HttpConnect(TunnelHandshake):
         parts = head[0].split(" ", 2)
         if len(parts) < 2 or not parts[0].startswith("HTTP/") or not (
                 parts[1].isascii() and parts[1].isdigit()):
-            self.error = TunnelError(ErrorKind.REJECTED, f"not an HTTP proxy answer: {head[0]!r}")
+            self.error = TunnelError(ErrorKind.REJECTED,
+                                     f"not an HTTP proxy answer: '{peer_text(head[0])}'")
             return
-        self.status, self.reason = int(parts[1]), parts[2] if len(parts) > 2 else ""
+        self.status = int(parts[1])
+        self.reason = peer_text(parts[2]) if len(parts) > 2 else ""
         for line in head[1:]:
             name, _, value = line.partition(":")
-            self.headers[name.strip().lower()] = value.strip()
+            self.headers[peer_text(name.strip().lower())] = peer_text(value.strip())
         extra: dict[str, Any] = {"status": self.status, "reason": self.reason}
         if 200 <= self.status < 300:
             self.done = True
