@@ -20,7 +20,7 @@ from .commands.serve import serve
 from .commands.simulate import demo, simulate
 from .commands.watch import watch
 from .config.errors import ConfigError
-from .entry import INTERRUPTED, TERMINATED, stop_on_sigterm
+from .entry import INTERRUPTED, STOP_LINES, TERMINATED, stop_on_sigterm
 
 app = typer.Typer(
     name="binance-diag",
@@ -93,9 +93,6 @@ app.command(cls=Command, epilog=epilog(
 def _fail(message: str) -> NoReturn:
     print(f"binance-diag: error: {message}", file=sys.stderr)
     sys.exit(3)
-
-
-STOP_LINES = {INTERRUPTED: "binance-diag: interrupted", TERMINATED: "binance-diag: terminated"}
 
 
 def main() -> None:

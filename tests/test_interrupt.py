@@ -37,7 +37,8 @@ def test_ctrl_c_during_a_hanging_stage_exits_130_with_one_line() -> None:
     assert took < 2000 * MS, f"{took:.2f} s to stop"
     assert err.strip().splitlines()[-1] == "binance-diag: interrupted"
     assert "Traceback" not in err
-    assert out == ""
+    # The partial report: the TLS stage was running when Ctrl-C came.
+    assert "SIGINT received" in out, out
 
 
 @pytest.mark.timeout(20)

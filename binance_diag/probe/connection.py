@@ -28,6 +28,7 @@ class Connection:
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
         self._pending_read: asyncio.Task[bytes] | None = None
+        self.closed = False
 
     async def send(self, data: bytes, deadline: Deadline) -> None:
         """Send application bytes; a peer that stops reading cannot outlast the deadline."""
@@ -84,6 +85,7 @@ class Connection:
             await self._send_raw(data)
 
     async def _send_raw(self, data: bytes) -> None:
+        self._check_open()
         loop = asyncio.get_running_loop()
         await loop.sock_sendall(self.sock, data)
         self.bytes_out += len(data)
@@ -96,22 +98,36 @@ class Connection:
         as the timeout, the read has already consumed them and the cancellation discards
         them (a TLS record lost this way fails the next one with bad_record_mac).
         `asyncio.wait` times out without cancelling what it waits for.
+
+        `close()` may run while this waits (the run is stopping): the read it cancelled is
+        then a closed connection, never an error of ours.
         """
+        self._check_open()
         remaining = deadline.remaining()
         if remaining <= 0:
             raise TimeoutError
-        if self._pending_read is None:
+        read = self._pending_read
+        if read is None:
             loop = asyncio.get_running_loop()
-            self._pending_read = loop.create_task(loop.sock_recv(self.sock, READ_SIZE))
-        done, _ = await asyncio.wait({self._pending_read}, timeout=remaining)
+            read = self._pending_read = loop.create_task(loop.sock_recv(self.sock, READ_SIZE))
+        done, _ = await asyncio.wait({read}, timeout=remaining)
         if not done:
             raise TimeoutError
-        read, self._pending_read = self._pending_read, None
+        if self._pending_read is read:
+            self._pending_read = None
+        self._check_open()
         data = read.result()
         self.bytes_in += len(data)
         return data
 
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ConnectionAbortedError("the connection was closed by this side")
+
     def close(self) -> None:
+        """Close the socket; a read still pending is cancelled (its waiter is told the
+        connection is closed). Safe to call twice."""
+        self.closed = True
         read, self._pending_read = self._pending_read, None
         if read is not None and not read.done():
             read.cancel()

@@ -33,7 +33,7 @@ from ..model import (
 from ..timing import Deadline, format_ms, format_seconds, utc_now
 from ..watchdog.supervise import Outcome, Verdict, run_supervised
 from .base import ProbeState, StageOutcome, Tracer
-from .budget import CANCEL_GRACE, SUPERVISION_MARGIN, stage_budget
+from .budget import CANCEL_GRACE, SUPERVISION_MARGIN
 from .dns import asks_dns, load_resolver, resolve_addresses
 from .environment import collect_environment
 from .hold import hold_stream
@@ -138,8 +138,7 @@ async def run_probe(
             results.append(result)
             blocked = not result.passed
         if config.hold and not blocked and state.exchange is not None:
-            results[-1] = await _hold(config, state, tracer, results[-1],
-                                      config.hold)
+            await _hold(config, state, tracer, results, config.hold)
         if config.experiments:
             progress.experiments[:] = await _experiments(config, state, tracer, progress,
                                                          config.experiments)
@@ -174,6 +173,29 @@ def build_report(progress: ProbeProgress, tracer: Tracer, loop: LoopStats,
         command=progress.command,
         experiments=tuple(progress.experiments),
     )
+
+
+def interrupted_report(progress: ProbeProgress, tracer: Tracer, loop: LoopStats,
+                       signal_name: str) -> ProbeReport:
+    """The report of a run a signal stopped: the stage running then did not end, so it is
+    `skipped` (the schema's "no outcome": no duration, no error) with `interrupted` and how
+    long it had run in its details; the stages after it not reached; what ended is kept."""
+    reported = {r.name for r in progress.results}
+    why = f"interrupted by {signal_name}"
+    extra: list[StageResult] = []
+    current, started = progress.current, progress.current_started_at
+    if current is not None and current not in reported and started is not None:
+        elapsed_ms = round((utc_now() - started).total_seconds() * 1000, 3)
+        extra.append(StageResult(
+            current, StageStatus.SKIPPED, progress.config.timeouts.for_stage(current),
+            details={"reason": f"{why} after {format_ms(elapsed_ms)}, before it ended",
+                     "interrupted": signal_name, "interrupted_after_ms": elapsed_ms}))
+        reported.add(current)
+    extra += [StageResult(name, StageStatus.SKIPPED, progress.config.timeouts.for_stage(name),
+                          details={"reason": not_applicable(name, progress.config)
+                                   or f"not reached: the run was {why}"})
+              for name in progress.plan if name not in reported]
+    return build_report(progress, tracer, loop, extra)
 
 
 def mark_blocked_time(stages: tuple[StageResult, ...], loop: LoopStats
@@ -320,19 +342,33 @@ def stage_outcome(outcome: Outcome[StageOutcome], budget_s: float) -> StageOutco
 
 
 async def _hold(config: ProbeConfig, state: ProbeState, tracer: Tracer,
-                last: StageResult, duration: float) -> StageResult:
-    """Measure the open stream for `duration` s; the figures join the first_message details."""
+                results: list[StageResult], duration: float) -> None:
+    """Measure the open stream for `duration` s; the figures join the first_message details.
+
+    Supervised like a stage (within `stage_budget(duration)`): a hold that overruns is
+    cancelled and, past a grace, abandoned. If the run itself is cancelled (Ctrl-C), the
+    hold is stopped before the connection it reads is closed, and the first_message result
+    says the hold was cut short.
+    """
     tracer.event(f"holding the stream open for {duration:g} s")
-    task = asyncio.ensure_future(hold_stream(config, state, duration))
-    done, _ = await asyncio.wait({task}, timeout=stage_budget(duration))
-    if done and task.exception() is None:
-        hold: JSON = task.result()
+    last, started = results[-1], Deadline(duration)
+    try:
+        outcome = await run_supervised(hold_stream(config, state, duration),
+                                       duration + SUPERVISION_MARGIN, grace=CANCEL_GRACE)
+    except asyncio.CancelledError:
+        hold: JSON = {"error": f"interrupted after {format_ms(started.elapsed_ms())} of "
+                               f"{format_seconds(duration)}"}
+        results[-1] = replace(last, details={**last.details, "hold": hold})
+        tracer.event("hold interrupted")
+        raise
+    if outcome.verdict is Verdict.COMPLETED and outcome.result is not None:
+        hold = outcome.result
+    elif outcome.verdict is Verdict.FAILED and outcome.exception is not None:
+        hold = {"error": f"{type(outcome.exception).__name__}: {outcome.exception}"}
     else:
-        task.cancel()
-        hold = {"error": "the hold did not finish in time" if not done
-                else f"{type(task.exception()).__name__}: {task.exception()}"}
+        hold = {"error": "the hold did not finish in time"}
     tracer.event("hold finished")
-    return replace(last, details={**last.details, "hold": hold})
+    results[-1] = replace(last, details={**last.details, "hold": hold})
 
 
 async def _experiments(config: ProbeConfig, state: ProbeState, tracer: Tracer,

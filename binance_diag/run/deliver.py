@@ -132,21 +132,29 @@ class Publication(Generic[T]):
         self._before = before
         self._claim = threading.Lock()
 
-    def from_deadline(self, result: T) -> None:
-        """Publish what the hard deadline salvaged, then end the process (never returns)."""
+    def from_deadline(self, result: T, exit_code: int | None = None,
+                      last_line: str | None = None) -> None:
+        """Publish what the hard deadline salvaged, then end the process (never returns).
+
+        `exit_code`, when given, is the process's instead of the result's (a signal's
+        130 or 143), and `last_line` is printed on stderr after the result."""
         from ..watchdog.supervise import exit_now
 
         if not self._claim.acquire(blocking=False):
             return  # the run finished meanwhile and is publishing
-        code = ExitCode.CRITICAL  # whatever happens below, the process ends from here
+        # Whatever happens below, the process ends from here.
+        code: int = ExitCode.CRITICAL if exit_code is None else exit_code
         try:
             if self._before is not None:
                 self._before()
             code = self._publish(result)
+            code = code if exit_code is None else exit_code
         except BaseException as exc:  # noqa: BLE001 - say it, then still exit
             print(f"binance-diag: error: the watchdog could not publish the {self._what}: "
                   f"{exc!r}", file=sys.stderr)
         finally:
+            if last_line is not None:
+                print(last_line, file=sys.stderr)
             exit_now(int(code))
 
     def from_run(self, result: T) -> ExitCode:

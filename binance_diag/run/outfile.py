@@ -2,7 +2,7 @@
 
 `--output` (probe, matrix, demo) and `loopwatch --report` share these, so a directory, a
 missing directory, `-`, a symlink, a FIFO or a device mean the same thing everywhere;
-`append_guarded` gives the GitHub step summary the same rules (docs/security-files.md):
+`append_guarded` gives the GitHub step summary the same rules (docs/security.md, Files):
 
 - a symlink to an existing file writes that file; a symlink to nothing is refused, never
   followed into a new file (the classic planted-link attack on a shared directory);

@@ -74,7 +74,7 @@ def run_probe_command(
     # Ctrl-C / SIGTERM: the partial report, then exit 130 / 143 (run/interrupt.py).
     stop = StopSignals(
         escalate=lambda signum: publication.from_deadline(
-            partial(stop.signal_name), exit_code=stop.exit_code),
+            partial(stop.signal_name), exit_code=stop.exit_code, last_line=stop.last_line),
         on_signal=lambda signum: tracer.event(f"{stop.signal_name} received: the run stops "
                                               "here, the report is partial"))
     display = None if quiet or verbose else _live_progress(tracer, watch.loop_lag_ms)

@@ -93,8 +93,9 @@ async def run_supervised(
 ) -> Outcome[T]:
     """Run `aw` as a task for at most `timeout` seconds, plus `grace` to unwind once cancelled.
 
-    Returns on time whatever the task does. If this coroutine is itself cancelled, the task is
-    cancelled too (not waited for) and the cancellation propagates.
+    Returns on time whatever the task does. If this coroutine is itself cancelled (Ctrl-C),
+    the task is cancelled too and given `grace` to unwind before the cancellation propagates
+    (`stop_with`): the caller closes what the task was using only once it has stopped.
     """
     started = time.perf_counter()
     task: asyncio.Task[T] = asyncio.ensure_future(aw)
@@ -105,7 +106,7 @@ async def run_supervised(
         task.cancel()
         done, _ = await asyncio.wait({task}, timeout=grace)
     except asyncio.CancelledError:
-        task.cancel()
+        await stop_with(task, grace)
         raise
     if done:
         return _finished(task, Verdict.TIMED_OUT, timeout, grace, started)
@@ -121,6 +122,30 @@ async def run_supervised(
         where=where(frames),
         task=task,
     )
+
+
+async def stop_with(task: asyncio.Future[Any], grace: float = DEFAULT_CANCEL_GRACE) -> None:
+    """Our caller is being cancelled: cancel `task` as well, wait up to `grace` for it to
+    unwind, and abandon it if it will not. Its outcome is retrieved either way, so that an
+    exception it ends with is never logged as "never retrieved".
+
+    Without the wait the caller's `finally` blocks (closing the connection) run while the
+    task still uses what they close.
+    """
+    task.cancel()
+    try:
+        await asyncio.wait({task}, timeout=grace)
+    except asyncio.CancelledError:
+        pass  # cancelled again while waiting (a second Ctrl-C): stop waiting, still retrieve
+    if task.done():
+        _retrieve(task)
+    else:
+        abandon(task)
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _finished(
@@ -142,11 +167,11 @@ def _finished(
 
 # -- abandoned tasks -------------------------------------------------------------------------
 
-_abandoned: set[asyncio.Task[Any]] = set()
+_abandoned: set[asyncio.Future[Any]] = set()
 _abandoned_ids: set[int] = set()
 
 
-def abandon(task: asyncio.Task[Any]) -> None:
+def abandon(task: asyncio.Future[Any]) -> None:
     """Stop waiting for a task without letting it be garbage-collected while it is pending.
 
     Held here until it ends (if it ever does), so the loop does not log "Task was destroyed
@@ -158,16 +183,15 @@ def abandon(task: asyncio.Task[Any]) -> None:
     task.add_done_callback(_release)
 
 
-def abandoned_tasks() -> tuple[asyncio.Task[Any], ...]:
+def abandoned_tasks() -> tuple[asyncio.Future[Any], ...]:
     """The abandoned tasks that have not ended."""
     return tuple(task for task in _abandoned if not task.done())
 
 
-def _release(task: asyncio.Task[Any]) -> None:
+def _release(task: asyncio.Future[Any]) -> None:
     _abandoned.discard(task)
     _abandoned_ids.discard(id(task))  # no longer pending: nothing to silence
-    if not task.cancelled():
-        task.exception()
+    _retrieve(task)
 
 
 # -- running a program -----------------------------------------------------------------------
