@@ -29,9 +29,12 @@ class Match:
     finding: Finding
 
     @property
-    def rank(self) -> tuple[int, int, int]:
+    def rank(self) -> tuple[int, int, int, int]:
+        """Severity first; within a severity a finding an experiment proved before any
+        inferred one (proof outranks the table's order of likelihood); then the table."""
         stage = STAGE_RANK[self.subject.name] if self.subject is not None else len(STAGE_RANK)
-        return SEVERITY_RANK[self.finding.severity], self.position, stage
+        inferred = 0 if self.finding.confirmed_by else 1
+        return SEVERITY_RANK[self.finding.severity], inferred, self.position, stage
 
 
 def match_rules(report: ProbeReport, rules: Sequence[Rule] = RULES) -> list[Match]:
@@ -40,11 +43,15 @@ def match_rules(report: ProbeReport, rules: Sequence[Rule] = RULES) -> list[Matc
     found: list[Match] = []
     # A timeout the blocked loop caused says nothing about the network: no network rule.
     # (Only when a loop finding will say so instead: a report must always have a root cause.)
+    # An experiment's proof still stands: it ran after the stage, on its own clock.
     loop_findings = report.loop.deadline_enforced_by_watchdog or bool(report.loop.blockages)
-    failure_explained = facts.failed is not None and loop_caused(facts.failed) and loop_findings
+    loop_explains = facts.failed is not None and loop_caused(facts.failed) and loop_findings
+    failure_explained = False
     for position, rule in enumerate(rules):
         if rule.scope is Scope.FAILURE:
             if failure_explained or facts.failed is None:
+                continue
+            if loop_explains and not rule.confirmations(facts):
                 continue
             subjects: Sequence[StageResult | None] = (facts.failed,)
         elif rule.scope is Scope.STAGE:
@@ -117,7 +124,8 @@ def diagnose_report(report: ProbeReport) -> ProbeReport:
     facts = Facts(report)
     failure = next((m for m in matches if m.rule.scope is Scope.FAILURE), None)
     analysis_line = ""
-    if facts.failed is not None and loop_caused(facts.failed):
+    proved = failure is not None and bool(failure.finding.confirmed_by)
+    if facts.failed is not None and loop_caused(facts.failed) and not proved:
         analysis_line = loop_caused_line(facts.failed)
     elif failure is not None and failure.rule.analysis:
         values = Filled(facts.values(failure.subject))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from binance_diag.diagnose import diagnose, diagnose_report, match_rules
 from binance_diag.diagnose.describe import stage_line
+from binance_diag.diagnose.rule import Proof, Rule, Scope
 from binance_diag.exitcodes import ExitCode, exit_code_for
 from binance_diag.model import (
+    Blame,
     Blockage,
     ErrorKind,
+    Experiment,
     LoopStats,
     OverallStatus,
     ProbeReport,
@@ -196,3 +201,49 @@ def test_probe_again_repeats_the_users_command_without_its_output_options() -> N
     slow = make_report(durations={TCP: 3000.0}, command=command)
     (finding,) = [f for f in slow.findings if f.id == "perf.slow_stage"]
     assert "`binance-diag probe BTCUSDT --endpoint wss://127.0.0.1:9" in finding.actions[0]
+
+
+# Proof outranks likelihood: a finding an experiment confirmed comes before inferred ones of
+# the same severity, whatever the table's order; severity still comes first.
+
+def with_experiment(report: ProbeReport, name: str, outcome: str) -> ProbeReport:
+    found = Experiment(name, "a question", "an action", outcome, f"it said {outcome}", AT,
+                       1000.0)
+    return dataclasses.replace(report, experiments=(*report.experiments, found))
+
+
+def observation(rule_id: str, severity: Severity, *proofs: Proof) -> Rule:
+    return Rule(rule_id, Scope.REPORT, severity, Blame.NETWORK, title=rule_id,
+                meaning="a test rule", hypothesis="a test rule", confirmed_by=proofs)
+
+
+def test_a_confirmed_finding_outranks_inferred_ones_of_its_severity() -> None:
+    report = with_experiment(make_report(diagnosed=False), "x.check", "yes")
+    rules = (observation("inferred.first", Severity.CRITICAL),
+             observation("warning.proved", Severity.WARNING, Proof("x.check", "yes")),
+             observation("critical.proved", Severity.CRITICAL, Proof("x.check", "yes")),
+             observation("critical.unproved", Severity.CRITICAL, Proof("x.check", "no")))
+    ranked = [(m.finding.id, m.finding.basis) for m in match_rules(report, rules)]
+    assert ranked == [("critical.proved", "confirmed"), ("inferred.first", "inferred"),
+                      ("critical.unproved", "inferred"), ("warning.proved", "confirmed")]
+
+
+def test_a_confirmed_cause_outranks_a_short_loop_blockage() -> None:
+    blocked = loop_blocked_tls_timeout(150.0)
+    assert blocked.findings[0].id == "loop.blocked_during_timeout"  # inferred, ranked first
+    report = diagnose_report(with_experiment(blocked, "tls.sni_variants", "name_blocked"))
+    ids = [f.id for f in report.findings]
+    assert ids[0] == "tls.sni_filtered" and report.findings[0].basis == "confirmed"
+    assert "loop.blocked_during_timeout" in ids
+
+
+def test_a_proof_stands_even_when_the_loop_explains_the_timeout() -> None:
+    blocked = loop_blocked_tls_timeout(900.0)
+    report = diagnose_report(with_experiment(blocked, "tls.small_mss", "answered"))
+    ids = [f.id for f in report.findings]
+    assert ids[0] == "tls.path_mtu_blackhole" and report.findings[0].basis == "confirmed"
+    assert "loop.blocked_during_timeout" in ids
+    assert not any("says nothing about the network" in line for line in report.analysis)
+    # Without the proof, the loop still explains the timeout and no network rule is drawn.
+    unproved = diagnose_report(with_experiment(blocked, "tls.small_mss", "silent"))
+    assert "tls.handshake_timeout" not in [f.id for f in unproved.findings]

@@ -11,7 +11,9 @@ Theory of operation (h11's `_state.py` style): the table is data, read top to bo
   alongside the failure: a blocked event loop, a DNS answer pointing at a private address, a
   slow stage, a crossed `--warn` threshold.
 
-Findings are ranked by severity, then by their rule's position here: a cause that explains
+Findings are ranked by severity, then by basis - within a severity, a finding an experiment
+confirmed comes before every inferred one, whatever their positions (a proof beats a
+likelihood) - then by their rule's position here: a cause that explains
 everything after it (the loop could not run timers; DNS sent us to 127.0.0.1) is placed
 before the failures it explains; side observations come after. The top finding is the Root
 Cause Hypothesis.
