@@ -12,9 +12,11 @@ the source line that give a trap away and the hint a report shows for it.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import re
 import sys
+import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -37,10 +39,32 @@ def thread_frames(thread_id: int) -> list[traceback.FrameSummary]:
     Safe to call from another thread: `sys._current_frames` is how faulthandler-style tools
     sample a stuck thread. Source lines are looked up later, when formatted, by the caller.
     """
-    frame = sys._current_frames().get(thread_id)
+    frame = current_frames().get(thread_id)
     if frame is None:
         return []
     return _summaries(traceback.walk_stack(frame))
+
+
+_frames_lock = threading.Lock()
+
+
+def current_frames() -> dict[int, FrameType]:
+    """`sys._current_frames()` with the garbage collector held off.
+
+    CPython 3.11 builds that dict under the runtime's thread-list lock; an allocation in it
+    can start a collection whose weakref callbacks run Python code and hand the GIL over
+    while the lock is held, and a thread then starting or ending (it needs that lock, GIL
+    in hand) deadlocks the process (gh-106883; seen with many probes in `serve`). The lock
+    here keeps one sampler's `gc.enable()` from landing inside another's call.
+    """
+    with _frames_lock:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return sys._current_frames()
+        finally:
+            if enabled:
+                gc.enable()
 
 
 def running_loop_of_thread(thread_id: int) -> asyncio.AbstractEventLoop | None:
@@ -50,7 +74,7 @@ def running_loop_of_thread(thread_id: int) -> asyncio.AbstractEventLoop | None:
     the `self` of a `run_forever` / `_run_once` frame is the loop. Only those frames' locals
     are read.
     """
-    frame = sys._current_frames().get(thread_id)
+    frame = current_frames().get(thread_id)
     while frame is not None:
         if frame.f_code.co_name in _LOOP_RUN_FUNCTIONS:
             candidate = frame.f_locals.get("self")

@@ -197,3 +197,21 @@ def test_another_threads_stack_and_its_running_loop_are_read_from_here() -> None
         loop.close()
     assert running_loop_of_thread(threading.get_ident()) is None  # no loop on this thread
     assert thread_frames(max(sys._current_frames()) + 1) == []  # no such thread
+
+
+def test_current_frames_holds_the_collector_off_and_restores_it() -> None:
+    """gh-106883: a collection inside sys._current_frames() can deadlock a threaded process."""
+    import gc
+    import threading
+
+    from binance_diag.watchdog.stacks import current_frames
+
+    assert gc.isenabled()
+    assert threading.get_ident() in current_frames()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        current_frames()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
