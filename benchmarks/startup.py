@@ -49,8 +49,10 @@ def time_command(argv: list[str], runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       env=ENV, timeout=60)
+        run = subprocess.run(argv, check=False, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=ENV, timeout=60)
+        # 0 healthy, 1 degraded (a loaded machine blocks the loop): both got the message.
+        assert run.returncode in (0, 1), (argv, run.returncode)
         times.append((time.perf_counter() - start) * 1000)
     return times
 
