@@ -35,6 +35,9 @@ class Fault:
     """When the expectation needs something more than defaults, or why it is what it is."""
     confirmed: str = ""
     """The finding a probe with its experiments on must confirm (docs/experiments.md)."""
+    for_watch: bool = False
+    """The fault strikes on a held stream, after the first message: only `watch` (or a
+    long `--duration`) sees it, and a probe must pass it (`stage` and `error` None)."""
 
     @property
     def expected(self) -> tuple[StageName, ErrorKind] | None:
@@ -112,16 +115,19 @@ _CATALOGUE = (
         "tls-hang",
         "TCP accepted, the ClientHello is never answered (the seed incident)",
         _S.TLS, _E.TIMEOUT, "server", requires_tls=True,
+        confirmed="tls.blocked_whatever_name",
     ),
     Fault(
         "tls-reset-after-hello",
-        "the connection is reset right after the ClientHello (SNI filtering)",
+        "the connection is reset right after every ClientHello, whatever its name",
         _S.TLS, _E.RESET, "server", requires_tls=True,
+        confirmed="tls.blocked_whatever_name",
     ),
     Fault(
         "tls-eof",
-        "the connection is closed cleanly right after the ClientHello",
+        "the connection is closed cleanly right after every ClientHello",
         _S.TLS, _E.EOF, "server", requires_tls=True,
+        confirmed="tls.blocked_whatever_name",
     ),
     Fault(
         "tls-untrusted",
@@ -391,7 +397,7 @@ _CATALOGUE = (
         "stall-held",
         "events for --stall-after-s (2 s) on each connection, then silence with the socket "
         "open; requests answered; a new connection gets data again",
-        None, None, "server",
+        None, None, "server", for_watch=True,
         note="the first message arrives, so a probe passes; `watch` concludes: this "
         "connection is stuck, the path works",
     ),
@@ -399,7 +405,7 @@ _CATALOGUE = (
         "stall-all",
         "from --stall-after-s (2 s) after the first connection, every stream is silent and "
         "requests go unanswered, on old and new connections alike",
-        None, None, "server",
+        None, None, "server", for_watch=True,
         note="a probe within the first seconds passes, one later gets (first_message, "
         "timeout); `watch` concludes: the path or Binance is down, at first_message",
     ),
@@ -407,7 +413,7 @@ _CATALOGUE = (
         "market-quiet",
         "from --stall-after-s (2 s) after the first connection, no trades on any connection; "
         "requests still answered",
-        None, None, "server",
+        None, None, "server", for_watch=True,
         note="`watch` concludes: the market is quiet (the old connection answers, a fresh "
         "one is silent too)",
     ),
@@ -415,21 +421,21 @@ _CATALOGUE = (
         "pong-lost",
         "events flow, pings every --ping-interval (0.25 s); pongs are ignored (lost on the "
         "way), so the server closes with 1008 'Pong timeout' after --pong-timeout (1 s)",
-        None, None, "server",
+        None, None, "server", for_watch=True,
         note="a probe passes; `watch` reports Binance's 1008 with its own pongs on time",
     ),
     Fault(
         "maintenance",
         "events until --shutdown-at (2 s) after the first connection, then a serverShutdown "
         "event and close 1001 on every connection open then; later connections are healthy",
-        None, None, "server",
+        None, None, "server", for_watch=True,
         note="`watch` reports a scheduled serverShutdown: expected, reconnected",
     ),
     Fault(
         "daily-disconnect",
         "Binance's 24-hour disconnect, fast-forwarded: each connection closes with 1001 "
         "after --lifetime (3 s)",
-        None, None, "server",
+        None, None, "server", for_watch=True,
         note="`watch --lifetime` with the same value recognises it as the daily disconnect",
     ),
 )

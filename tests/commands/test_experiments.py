@@ -21,6 +21,9 @@ CONFIRMED = sorted(name for name, fault in FAULTS.items() if fault.confirmed)
 def test_every_new_fault_is_listed() -> None:
     assert {"path-mtu-blackhole", "sni-filter", "sni-reset", "proxy-dead-tunnel",
             "http-403-filter", "http-403-location", "http-503-maintenance"} <= set(CONFIRMED)
+    # A peer that fails every hello alike is not SNI filtering: the experiments show it.
+    assert all(FAULTS[name].confirmed == "tls.blocked_whatever_name"
+               for name in ("tls-hang", "tls-eof", "tls-reset-after-hello"))
 
 
 @pytest.mark.timeout(60)
@@ -36,4 +39,7 @@ def test_demo_confirms_the_cause(name: str) -> None:
     ran = {e["name"]: e for e in report["experiments"]}
     for experiment in top["confirmed_by"]:
         assert top["id"] in ran[experiment]["confirms"]
+    # What an experiment ruled out is not drawn at all (tls-hang: tls.handshake_timeout).
+    ruled_out = {rule for e in report["experiments"] for rule in e["rules_out"]}
+    assert not ruled_out & {f["id"] for f in report["findings"]}, ruled_out
     assert done.returncode == 2
