@@ -6,6 +6,7 @@ tests/diagnose/test_findings_doc.py fails while the committed file is stale.
 
 from __future__ import annotations
 
+from ..probe.experiments.catalogue import SPECS
 from .rule import Placeholders, Rule, Scope, fill
 from .rules import RULES
 
@@ -61,6 +62,32 @@ def _severity(rule: Rule) -> str:
     return text
 
 
+def names_alternatives(rule: Rule) -> bool:
+    """The finding offers more than one cause ("a firewall drops ..., or the route is
+    broken"): the reader must learn what tells them apart."""
+    return " or " in f"{rule.meaning} {rule.hypothesis}"
+
+
+def _experiment_lines(rule: Rule) -> list[str]:
+    """Which experiment separates the finding's alternatives (docs/experiments.md), what
+    confirms or rules it out; or, for one that names alternatives, that none does yet."""
+    lines = []
+    if rule.separated_by:
+        lines.append("- Separated by experiment: " + "; ".join(
+            f"[`{name}`](experiments.md#{name.replace('.', '')}) ({SPECS[name].question})"
+            for name in rule.separated_by))
+    elif names_alternatives(rule):
+        lines.append("- Separated by experiment: none - no experiment on the same target "
+                     "tells these causes apart yet; the actions below do it by hand")
+    if rule.confirmed_by:
+        needs = " (the finding is drawn only then)" if rule.needs_confirmation else ""
+        lines.append("- Confirmed by: " + "; ".join(p.describe() for p in rule.confirmed_by)
+                     + needs)
+    if rule.ruled_out_by:
+        lines.append("- Ruled out by: " + "; ".join(p.describe() for p in rule.ruled_out_by))
+    return lines
+
+
 def render_catalog() -> str:
     doc = Placeholders()
     lines = [INTRO, "| id | severity | blame | matches |", "|---|---|---|---|"]
@@ -79,6 +106,7 @@ def render_catalog() -> str:
             f"- Title: {fill(rule.title, doc)}",
             f"- Hypothesis: {fill(rule.hypothesis, doc)}",
         ]
+        lines += _experiment_lines(rule)
         if rule.actions:
             lines.append("- Actions:")
             for action in rule.actions:

@@ -52,8 +52,8 @@ _SPECS = (
     ExperimentSpec(
         HELLO_VARIANTS,
         "Does the peer reject something else in the ClientHello (ALPN, TLS 1.3)?",
-        "two TCP connections, each one ClientHello with the target's name: without ALPN, "
-        "and TLS 1.2 only; at most one attempt timeout",
+        "three TCP connections, each one ClientHello with the target's name: the run's own "
+        "again, without ALPN, and TLS 1.2 only; at most one attempt timeout (side by side)",
         ("rejects_alpn", "rejects_tls13", "rejects_every_hello", "not_reproduced"),
     ),
     ExperimentSpec(
