@@ -23,7 +23,7 @@ from binance_diag.redact import collect_secrets, redact_text, redact_url, regist
 from tests.utils import MS
 
 SPECIAL = "/#?@ :%&=+;,$!*'\"\\<>[]`|~^{}"
-FORMATS = ("rich", "markdown", "json", "junit", "nagios")
+FORMATS = ("rich", "markdown", "json", "junit", "nagios", "html")
 
 
 @pytest.fixture(autouse=True)
