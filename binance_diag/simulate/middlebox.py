@@ -14,12 +14,11 @@ backend or to swallow it, the way the real thing decides:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 from typing import Literal
 
 from .peer import LOOPBACK_V4, StreamPeer
-from .tcp import READ_SIZE, reset
+from .tcp import READ_SIZE, reset, splice
 
 MTU_LIMIT = 1400
 """An MSS above this stands for packets the simulated link cannot carry."""
@@ -95,16 +94,4 @@ class Middlebox(StreamPeer):
             reset(writer)
             return
         up_writer.write(first)
-
-        async def copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(ConnectionError):
-                while data := await src.read(READ_SIZE):
-                    dst.write(data)
-                    await dst.drain()
-            with contextlib.suppress(OSError):
-                dst.write_eof()
-
-        try:
-            await asyncio.gather(copy(reader, up_writer), copy(up_reader, writer))
-        finally:
-            up_writer.transport.abort()
+        await splice(reader, writer, up_reader, up_writer)

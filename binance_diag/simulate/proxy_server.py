@@ -15,6 +15,7 @@ import struct
 from collections.abc import Mapping
 
 from .peer import LOOPBACK_V4, StreamPeer
+from .tcp import splice
 
 READ_SIZE = 65536
 
@@ -55,19 +56,7 @@ class ForwardingProxy(StreamPeer):
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                     upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter]) -> None:
         up_reader, up_writer = upstream
-
-        async def copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(ConnectionError):
-                while data := await src.read(READ_SIZE):
-                    dst.write(data)
-                    await dst.drain()
-            with contextlib.suppress(OSError):
-                dst.write_eof()
-
-        try:
-            await asyncio.gather(copy(reader, up_writer), copy(up_reader, writer))
-        finally:
-            up_writer.transport.abort()
+        await splice(reader, writer, up_reader, up_writer)
 
 
 class HttpConnectProxy(ForwardingProxy):

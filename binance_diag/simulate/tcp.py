@@ -9,6 +9,7 @@ the market-stream server for its `tls-hang` and `tls-reset-after-hello` faults.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import struct
 from collections.abc import Callable
@@ -198,3 +199,22 @@ class BlackholePeer:
         if self._listener is not None:
             self._listener.close()
             self._listener = None
+
+
+async def splice(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 up_reader: asyncio.StreamReader, up_writer: asyncio.StreamWriter) -> None:
+    """Relay both ways until each side ends (a half-close passed on), then drop upstream:
+    what a proxy's tunnel or a transparent middlebox does with the bytes it lets through."""
+
+    async def copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while data := await src.read(READ_SIZE):
+                dst.write(data)
+                await dst.drain()
+        with contextlib.suppress(OSError):
+            dst.write_eof()
+
+    try:
+        await asyncio.gather(copy(reader, up_writer), copy(up_reader, writer))
+    finally:
+        up_writer.transport.abort()
