@@ -5,7 +5,9 @@ Theory of operation: two tasks share one loop. The held task connects (a full pr
 holds, and watches the silence: past the stall threshold it investigates at once
 (forensics.py), and after a close or a stuck connection it reconnects with backoff,
 timing the recovery. The probe task runs a fresh probe every `every` seconds into the
-`ProbeSeries`. Both end at the duration, or when `stop` is set (Ctrl-C, SIGTERM).
+`ProbeSeries`. Both end at the duration, or when `stop` is set (Ctrl-C, SIGTERM); a stall
+investigation in flight at the duration may finish first, within `investigation_bound`: its
+conclusion is what the watch was for, and cutting it off would lose the event.
 """
 
 from __future__ import annotations
@@ -25,13 +27,13 @@ from ..model import JSON, LoopStats, ProbeReport, Severity
 from ..probe.base import Tracer
 from ..probe.budget import run_budget
 from ..probe.runner import ProbeProgress, build_report, run_probe
+from ..series import ProbeSeries
 from ..timing import format_seconds, utc_now
 from .config import WatchConfig
 from .events import Conclusion, EventKind, WatchEvent, WatchTimeline, classify_close
 from .forensics import StallEvidence, conclude, quiet_market
 from .held import HeldConnection, HoldEnd
 from .incidents import IncidentWriter, summary_table
-from .series import ProbeSeries
 from .stream import HeldStreamStats
 from .view import PlainView
 
@@ -41,6 +43,8 @@ CHECK_EVERY = 0.05
 """How often the silence is measured against the stall threshold (at most)."""
 KEPT_EVENTS = 1000
 """Events kept one by one for the summary (all are counted)."""
+WRITE_ALLOWANCE = 1.0
+"""Seconds to write an incident report, beyond the investigation itself."""
 
 
 async def fresh_probe(config: WatchConfig) -> ProbeReport:
@@ -71,11 +75,20 @@ class WatchSession:
     held: HeldConnection | None = None
     interrupted: bool = False
     _numbers: int = 0
+    _idle: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set while no stall investigation is in flight."""
 
     def __post_init__(self) -> None:
         self.stats = HeldStreamStats(self.started)
         self.writer = IncidentWriter(self.config.reports) if self.config.reports else None
         self.until = self.started + self.config.duration
+        self._idle.set()
+
+    @property
+    def investigation_bound(self) -> float:
+        """The longest a stall investigation takes: a fresh probe within its budget (or the
+        wait for the held connection's answer), then the incident written."""
+        return max(run_budget(self.config.probe), ANSWER_WAIT) + WRITE_ALLOWANCE
 
     # -- lines, events, incidents ----------------------------------------------------
 
@@ -125,6 +138,7 @@ class WatchSession:
         ending = asyncio.create_task(self.stop.wait())
         try:
             await asyncio.wait([ending], timeout=max(self.until - time.perf_counter(), 0))
+            await self._let_investigation_finish(ending)
         finally:
             self.stop.set()
             for task in tasks:
@@ -136,6 +150,21 @@ class WatchSession:
                 with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
                     loop.remove_signal_handler(signum)
         self.line("watch ended" + (" (interrupted)" if self.interrupted else ""))
+
+    async def _let_investigation_finish(self, ending: asyncio.Task[Any]) -> None:
+        """At the duration, a stall investigation in flight gets to conclude (bounded; Ctrl-C
+        or SIGTERM still end it at once)."""
+        if self.stop.is_set() or self._idle.is_set():
+            return
+        bound = self.investigation_bound
+        self.line(f"time is up; the stall investigation in flight may finish (at most "
+                  f"{format_seconds(bound)})")
+        idle = asyncio.create_task(self._idle.wait())
+        try:
+            await asyncio.wait([ending, idle], timeout=bound,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            idle.cancel()
 
     def _interrupt(self) -> None:
         self.interrupted = True
@@ -214,7 +243,9 @@ class WatchSession:
 
     async def _hold_and_watch(self, held: HeldConnection) -> WatchEvent | None:
         """Hold until a close or a stall that needs a new connection (its event), or the end."""
-        hold = asyncio.create_task(held.hold(self.until))
+        # Read on past the duration while an investigation in flight finishes (run() cancels
+        # this task at the end): the held connection's answer is part of its evidence.
+        hold = asyncio.create_task(held.hold(self.until + self.investigation_bound))
         quiet = False  # the market is quiet: no new investigation before the next message
         last_seen = self.stats.last_message_at
         try:
@@ -223,6 +254,8 @@ class WatchSession:
                 if done:
                     return self._closed(held, hold.result())
                 now = time.perf_counter()
+                if now >= self.until:
+                    return None
                 if self.stats.last_message_at != last_seen:
                     quiet, last_seen = False, self.stats.last_message_at
                 silence = self.stats.silence(now)
@@ -283,6 +316,14 @@ class WatchSession:
 
     async def _investigate(self, held: HeldConnection, hold: asyncio.Task[Any],
                            silence: float, threshold: float) -> WatchEvent:
+        self._idle.clear()
+        try:
+            return await self._gather_evidence(held, hold, silence, threshold)
+        finally:
+            self._idle.set()
+
+    async def _gather_evidence(self, held: HeldConnection, hold: asyncio.Task[Any],
+                               silence: float, threshold: float) -> WatchEvent:
         started = time.perf_counter()
         median = self.stats.median_gap()
         last = self.stats.last_message_at

@@ -8,7 +8,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from ..model import JSON
-from .stats import Distribution
+from ..stats import Distribution
 
 
 @dataclass

@@ -1,11 +1,14 @@
-"""Bounded streaming statistics: count, max, mean and quantiles in constant memory.
+"""Bounded streaming statistics: count, min, max, mean and quantiles in constant memory.
 
-A watch runs for hours at thousands of messages a second: keeping every gap to take a
-median later would grow without end. `Distribution` keeps a log-bucketed histogram
-instead (HdrHistogram's idea): each value lands in a bucket whose width is `RESOLUTION` of
-its size, so a quantile is known within that relative error whatever the run's length, and
-memory is bounded by the number of buckets between the smallest and largest value (a few
-hundred for microseconds to hours). Pure.
+One implementation for the whole package (the hold's gaps in probe/, the watch's gaps,
+pong lateness and stage durations, the probe series): a run of hours at thousands of
+messages a second must not keep every value to take a median later.
+
+Theory of operation: a log-bucketed histogram (HdrHistogram's idea). A value lands in
+bucket `floor(log(value / FLOOR) / log(1 + PRECISION))`, so a quantile read back from its
+bucket is within PRECISION (1 %) of the true value, and the number of buckets is bounded by
+the range of the values, not their count (MAX_BUCKETS from FLOOR to CEILING). Count, total,
+minimum and maximum are kept exactly. Pure.
 """
 
 from __future__ import annotations
@@ -13,16 +16,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-RESOLUTION = 0.02
-"""Relative width of a bucket: quantiles are within ±1 % of the true value."""
-_LOG_BASE = math.log1p(RESOLUTION)
-SMALLEST = 1e-6
+PRECISION = 0.01
+"""Relative error of a quantile read back from the histogram."""
+FLOOR = 1e-6
 """Values below this (a microsecond, in seconds) share the lowest bucket."""
+CEILING = 86_400.0
+"""Values above this (a day, in seconds) share the highest bucket; a quantile that lands
+there reads as the exact maximum."""
+_LOG_STEP = math.log1p(PRECISION)
+_TOP = int(math.log(CEILING / FLOOR) / _LOG_STEP)
+MAX_BUCKETS = _TOP + 1
+"""The most buckets a distribution ever holds, whatever its count (~2 600)."""
 
 
 @dataclass
 class Distribution:
-    """Non-negative samples (seconds, milliseconds: any unit), summarised as they come."""
+    """Non-negative samples in any one unit (seconds, milliseconds), summarised as they come."""
 
     count: int = 0
     total: float = 0.0
@@ -40,6 +49,7 @@ class Distribution:
         self._buckets[index] = self._buckets.get(index, 0) + 1
 
     def merge(self, other: Distribution) -> None:
+        """Fold `other` in, as if its samples had been added here."""
         self.count += other.count
         self.total += other.total
         self.minimum = min(self.minimum, other.minimum)
@@ -53,24 +63,26 @@ class Distribution:
 
     @property
     def buckets(self) -> int:
-        """How many buckets are in use: the memory the distribution holds."""
+        """Buckets in use, the memory held: never more than MAX_BUCKETS."""
         return len(self._buckets)
 
     def quantile(self, q: float) -> float | None:
         """The value below which a fraction `q` of the samples lie (None without samples).
 
-        The nearest-rank sample's bucket midpoint, clamped to the exact minimum and maximum,
+        The nearest-rank sample's bucket middle, clamped to the exact minimum and maximum,
         so that q=0 and q=1 are exact and one sample is its own median."""
-        if not self.count:
-            return None
         if not 0.0 <= q <= 1.0:
             raise ValueError(f"quantile {q} outside [0, 1]")
+        if not self.count:
+            return None
+        if q == 0.0:
+            return self.minimum
         rank = max(1, math.ceil(q * self.count))
         seen = 0
         for index in sorted(self._buckets):
             seen += self._buckets[index]
             if seen >= rank:
-                return min(max(_midpoint(index), self.minimum), self.maximum)
+                return min(max(_middle(index), self.minimum), self.maximum)
         return self.maximum  # not reached: the counts add up to `count`
 
     def summary(self, scale: float = 1.0, digits: int = 1) -> dict[str, float | int | None]:
@@ -85,13 +97,12 @@ class Distribution:
 
 
 def _bucket(value: float) -> int:
-    if value <= SMALLEST:
-        return 0
-    return 1 + int(math.log(value / SMALLEST) / _LOG_BASE)
+    clamped = min(max(value, FLOOR), CEILING)
+    return min(int(math.log(clamped / FLOOR) / _LOG_STEP), _TOP)
 
 
-def _midpoint(index: int) -> float:
-    if index == 0:
-        return 0.0
-    low = SMALLEST * math.exp((index - 1) * _LOG_BASE)
-    return low * (1 + RESOLUTION / 2)
+def _middle(index: int) -> float:
+    """The geometric middle of a bucket; the top one's is infinite (the maximum is used)."""
+    if index >= _TOP:
+        return math.inf
+    return FLOOR * math.exp((index + 0.5) * _LOG_STEP)

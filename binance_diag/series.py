@@ -1,7 +1,9 @@
 """Probes in a row, summarised: per-stage success %, p50/p95/max, failures by error kind.
 
 The picture mtr and blackbox_exporter give for their protocols, for ours. Shared by
-`probe --count N` and `watch` (its periodic fresh probes). Pure: it reads finished reports.
+`probe --count N` (`CountSummary`, which every format renders) and `watch` (its periodic
+fresh probes). Pure: it reads finished reports. On the ground floor, so that render/,
+watch/ and run/ all may import it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..model import JSON, OverallStatus, ProbeReport, StageName, StageStatus
+from .exitcodes import ExitCode
+from .model import JSON, OverallStatus, ProbeReport, StageName, StageStatus
 from .stats import Distribution
 
 
@@ -136,3 +139,83 @@ def _cell(value: float | int | None) -> str:
 
 def _rank(status: OverallStatus) -> int:
     return {OverallStatus.OK: 0, OverallStatus.DEGRADED: 1, OverallStatus.FAILED: 2}[status]
+
+
+COUNT_SCHEMA_ID = "binance-diag/count/1"
+"""`probe --count N --format json`'s document (schema/count-1.schema.json)."""
+
+
+def count_exit_code(runs: list[tuple[ExitCode, bool]], max_failures: int | None) -> ExitCode:
+    """The exit code of N runs, each (its exit code, whether it failed): the worst run's;
+    with `max_failures`, up to that many failed runs are tolerated (the worst of the others
+    counts) and one more is CRITICAL. No run at all is UNKNOWN."""
+    if not runs:
+        return ExitCode.UNKNOWN
+    if max_failures is None:
+        return max(code for code, _ in runs)
+    if sum(failed for _, failed in runs) > max_failures:
+        return ExitCode.CRITICAL
+    return max((code for code, failed in runs if not failed), default=ExitCode.OK)
+
+
+VERDICTS = {ExitCode.OK: "OK", ExitCode.WARNING: "WARNING", ExitCode.CRITICAL: "CRITICAL",
+            ExitCode.UNKNOWN: "UNKNOWN"}
+
+
+@dataclass(frozen=True)
+class CountSummary:
+    """`probe --count N`: the series of runs, how it was asked, and its verdict."""
+
+    series: ProbeSeries
+    requested: int
+    interval_s: float
+    max_failures: int | None
+    exit_code: ExitCode
+    target_url: str
+    command: str
+    started_at: datetime
+    duration_s: float
+    interrupted: bool = False
+
+    @property
+    def verdict(self) -> str:
+        return VERDICTS[self.exit_code]
+
+    @property
+    def headline(self) -> str:
+        """`3 of 5 probes ok (60.0 %), 2 failed (tolerated: 2)`: one line for every format."""
+        series = self.series
+        ok = series.runs - series.failed_runs
+        tolerated = "" if self.max_failures is None else f" (tolerated: {self.max_failures})"
+        stopped = f" of {self.requested} asked, interrupted" if self.interrupted else ""
+        return (f"{ok} of {series.runs} probes ok ({_cell(series.success_pct)} %), "
+                f"{series.failed_runs} failed{tolerated}{stopped}")
+
+    def failed_runs(self) -> list[tuple[int, RunOutcome]]:
+        """(run number from 1, outcome) of the failed runs still kept one by one."""
+        first = self.series.runs - len(self.series.recent) + 1
+        return [(first + i, run) for i, run in enumerate(self.series.recent)
+                if run.failed_stage is not None]
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {"schema": COUNT_SCHEMA_ID, "command": self.command,
+                "target": {"url": self.target_url},
+                "started_at": self.started_at.isoformat(timespec="milliseconds"),
+                "duration_s": round(self.duration_s, 3),
+                "requested": self.requested, "interval_s": self.interval_s,
+                "max_failures": self.max_failures, "interrupted": self.interrupted,
+                "verdict": self.verdict, "exit_code": int(self.exit_code),
+                "failed_runs": self.series.failed_runs, **self.series.to_dict()}
+
+    def text_lines(self) -> list[str]:
+        """The plain summary: verdict, headline, the stage table, the failed runs."""
+        lines = [f"binance-diag probe --count {self.requested}: {self.verdict}",
+                 f"target {self.target_url}, every {self.interval_s:g} s",
+                 self.headline, "", *self.series.table_lines()]
+        failed = self.failed_runs()
+        if failed:
+            lines += ["", "failed runs:"]
+            lines += [f"  #{n} {run.at.isoformat(timespec='seconds')} {run.failed_stage}: "
+                      f"{run.error_kind or run.status.value} - {run.message or ''}"
+                      for n, run in failed]
+        return lines
