@@ -116,6 +116,17 @@ def probe(
     no_experiments: Annotated[
         bool, typer.Option("--no-experiments", help="Run no follow-up experiments.")
     ] = False,
+    count: Annotated[int | None, typer.Option(
+        "--count", min=1, help="Probe N times in a row (each a full probe with its own "
+        "budget) and print one summary: per-stage success %, p50/p95/max, error kinds.",
+        metavar="N")] = None,
+    interval: Annotated[float, typer.Option(
+        "--interval", min=0.0, help="Seconds between two runs of --count.",
+        metavar="S")] = 1.0,
+    max_failures: Annotated[int | None, typer.Option(
+        "--max-failures", min=0, help="With --count: this many failed runs are tolerated "
+        "(exit code from the others); one more is CRITICAL. Default: the worst run's code.",
+        metavar="K")] = None,
     quiet: Annotated[
         bool, typer.Option("-q", "--quiet", help="Print the verdict line only (files given "
                            "with --output still get the whole report); no progress.")
@@ -161,6 +172,18 @@ def probe(
                                          for c in setup.configs))
     for warning in setup.warnings:
         print(f"binance-diag: warning: {warning}", file=sys.stderr)
+    if count is not None:
+        if len(setup.configs) > 1 or quiet or verbose or \
+                output_format is OutputFormat.HTML:
+            raise ConfigError("--count summarises one endpoint in rich, markdown, json, "
+                              "junit or nagios: without several endpoints, -q, -v or html")
+        from ..run.repeat import run_count_command
+
+        raise typer.Exit(int(run_count_command(
+            setup.configs[0], output_format, output, command_line(), count, interval,
+            max_failures, thresholds, guard)))
+    if max_failures is not None:
+        raise ConfigError("--max-failures applies to --count N")
     if len(setup.configs) > 1:
         from ..run.matrix import run_matrix_command
 

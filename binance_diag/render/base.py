@@ -11,6 +11,7 @@ from typing import ClassVar, TextIO
 
 from ..diagnose.matrix import EndpointMatrix
 from ..model import ProbeReport
+from ..series import CountSummary
 from .formats import OutputFormat
 
 
@@ -27,6 +28,11 @@ class Formatter(ABC):
     @abstractmethod
     def format_matrix(self, matrix: EndpointMatrix) -> str:
         """The endpoint matrix as text (endpoint x stage, then the verdict), file or pipe."""
+
+    def format_count(self, summary: CountSummary) -> str:
+        """`probe --count N`: the runs' summary as text (plain lines unless a format has its
+        own shape)."""
+        return "\n".join(summary.text_lines()) + "\n"
 
     def show(self, report: ProbeReport, stream: TextIO) -> None:
         """Write the report for a person or a program reading `stream` (stdout)."""

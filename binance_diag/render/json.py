@@ -14,6 +14,7 @@ from typing import Any
 from ..diagnose.matrix import MATRIX_SCHEMA_ID, EndpointMatrix, MatrixRow
 from ..exitcodes import exit_code_for
 from ..model import SCHEMA_ID, Blockage, Experiment, Finding, ProbeReport, StageResult
+from ..series import CountSummary
 from .base import Formatter
 from .formats import OutputFormat
 from .matrix_view import command, generated_at, root_cause
@@ -185,3 +186,11 @@ class JsonFormatter(Formatter):
 
     def format_matrix(self, matrix: EndpointMatrix) -> str:
         return render_json_matrix(matrix)
+
+    def format_count(self, summary: CountSummary) -> str:
+        """The summary document (schema/count-1.schema.json), the worst run's full report in
+        `worst` so a failure keeps its evidence."""
+        document = summary.to_dict()
+        worst = summary.series.worst
+        document["worst"] = None if worst is None else report_to_dict(worst)
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

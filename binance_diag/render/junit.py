@@ -24,7 +24,9 @@ from typing import Any
 
 from ..diagnose.describe import crossed_threshold, stage_line, total_ms
 from ..diagnose.matrix import EndpointMatrix, label
+from ..exitcodes import ExitCode
 from ..model import ErrorKind, Finding, ProbeReport, StageName, StageResult, StageStatus
+from ..series import CountSummary
 from .base import Formatter
 from .formats import OutputFormat
 from .markup import plain
@@ -223,3 +225,47 @@ class JunitFormatter(Formatter):
 
     def format_matrix(self, matrix: EndpointMatrix) -> str:
         return render_junit_matrix(matrix)
+
+    def format_count(self, summary: CountSummary) -> str:
+        return render_junit_count(summary)
+
+
+def render_junit_count(summary: CountSummary) -> str:
+    """One testcase per stage across the runs: failed when a run failed there and the
+    failures were not tolerated (`--max-failures`), so CI agrees with the exit code."""
+    suites = ET.Element("testsuites", name=f"binance-diag probe --count {summary.requested}")
+    suite = ET.SubElement(suites, "testsuite", name=clean(summary.target_url),
+                          timestamp=summary.started_at.strftime("%Y-%m-%dT%H:%M:%S"),
+                          hostname=machine_name())
+    _properties(suite, {"target.url": summary.target_url, "command": summary.command,
+                        "runs": summary.series.runs, "requested": summary.requested,
+                        "failed_runs": summary.series.failed_runs,
+                        "max_failures": summary.max_failures, "verdict": summary.verdict})
+    failing = summary.exit_code >= ExitCode.CRITICAL
+    failures = 0
+    for stage in summary.series.ordered():
+        figures = stage.durations_ms.summary()
+        case = ET.SubElement(suite, "testcase", classname="binance-diag.count",
+                             name=stage.name.value,
+                             time=_seconds(None if figures["p50"] is None
+                                           else float(figures["p50"])))
+        kinds = ", ".join(f"{kind} x{n}" for kind, n in stage.failures.most_common())
+        if kinds and failing:
+            failures += 1
+            ET.SubElement(case, "failure", type=stage.failures.most_common(1)[0][0],
+                          message=clean(f"{stage.ran - stage.passed} of {stage.ran} runs "
+                                        f"failed: {kinds}"))
+        _system_out(case, f"{stage.passed} of {stage.ran} runs passed "
+                          f"({stage.success_pct} %); p50 {figures['p50']} ms, p95 "
+                          f"{figures['p95']} ms, max {figures['max']} ms"
+                          + (f"; failures (tolerated): {kinds}" if kinds and not failing
+                             else ""))
+    counts = {"tests": str(len(summary.series.stages)), "failures": str(failures),
+              "errors": "0", "time": f"{summary.duration_s:.3f}"}
+    for name, value in counts.items():
+        suites.set(name, value)
+        suite.set(name, value)
+    ET.SubElement(suite, "system-out").text = clean(summary.headline)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") \
+        + "\n"

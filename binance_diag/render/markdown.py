@@ -14,6 +14,7 @@ from __future__ import annotations
 from ..diagnose.describe import clock, code
 from ..diagnose.matrix import EndpointMatrix
 from ..model import Finding, ProbeReport
+from ..series import CountSummary
 from .base import Formatter
 from .formats import OutputFormat
 from .json import timestamp
@@ -178,3 +179,34 @@ class MarkdownFormatter(Formatter):
 
     def format_matrix(self, matrix: EndpointMatrix) -> str:
         return render_markdown_matrix(matrix)
+
+    def format_count(self, summary: CountSummary) -> str:
+        return render_markdown_count(summary)
+
+
+def render_markdown_count(summary: CountSummary) -> str:
+    """`probe --count N` in Markdown: verdict, headline, one row per stage, failed runs."""
+    lines = [f"# binance-diag probe --count {summary.requested}: {summary.verdict}", "",
+             f"**Target:** `{summary.target_url}`\\",
+             f"**Started:** {summary.started_at.isoformat(timespec='milliseconds')}, "
+             f"{summary.duration_s:.3f} s, a probe every {summary.interval_s:g} s\\",
+             f"**Runs:** {summary.headline}", "",
+             "| stage | runs | ok % | p50 ms | p95 ms | max ms | failures |",
+             "|---|---|---|---|---|---|---|"]
+    for stage in summary.series.ordered():
+        figures = stage.durations_ms.summary()
+        failures = ", ".join(f"`{kind}` x{n}" for kind, n in stage.failures.most_common())
+        lines.append(f"| `{stage.name.value}` | {stage.ran} | {_cell(stage.success_pct)} | "
+                     f"{_cell(figures['p50'])} | {_cell(figures['p95'])} | "
+                     f"{_cell(figures['max'])} | {failures or '-'} |")
+    failed = summary.failed_runs()
+    if failed:
+        lines += ["", "## Failed runs", ""]
+        lines += [f"- #{n} {run.at.isoformat(timespec='seconds')}: `{run.failed_stage}` "
+                  f"{run.error_kind or run.status.value} - {run.message or ''}"
+                  for n, run in failed]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: float | int | None) -> str:
+    return "-" if value is None else f"{value:g}"

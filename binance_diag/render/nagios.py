@@ -15,6 +15,7 @@ from ..diagnose.describe import STAGE_ACTIONS, not_applicable, total_ms
 from ..diagnose.matrix import EndpointMatrix
 from ..exitcodes import ExitCode, exit_code_for
 from ..model import ErrorKind, ProbeReport, StageResult, Thresholds
+from ..series import CountSummary
 from ..timing import format_ms
 from .base import Formatter
 from .formats import OutputFormat
@@ -94,3 +95,19 @@ class NagiosFormatter(Formatter):
 
     def format_matrix(self, matrix: EndpointMatrix) -> str:
         return render_nagios_matrix(matrix)
+
+    def format_count(self, summary: CountSummary) -> str:
+        return render_nagios_count(summary)
+
+
+def render_nagios_count(summary: CountSummary) -> str:
+    """`STATE: headline | perfdata`: per stage its success % and p50/p95 in milliseconds."""
+    perf = []
+    for stage in summary.series.ordered():
+        name = stage.name.value
+        figures = stage.durations_ms.summary()
+        perf.append(f"{name}_ok={_number(stage.success_pct or 0.0)}%;;;0;100")
+        perf += [f"{name}_{q}={_number(float(v))}ms" for q in ("p50", "p95")
+                 if (v := figures[q]) is not None]
+    perf.append(f"failed_runs={summary.series.failed_runs};;;0;{summary.requested}")
+    return f"{STATES[summary.exit_code]}: {summary.headline} | {' '.join(perf)}\n"

@@ -29,3 +29,11 @@ def load_matrix_schema() -> dict[str, Any]:
 def load_loopwatch_schema() -> dict[str, Any]:
     """The `binance-diag loopwatch --report FILE --format json` document's schema."""
     return _load(LOOPWATCH_SCHEMA_FILE)
+
+
+COUNT_SCHEMA_FILE = "count-1.schema.json"
+
+
+def load_count_schema() -> dict[str, Any]:
+    """`probe --count N --format json`'s summary; its `worst` refers to the probe schema."""
+    return _load(COUNT_SCHEMA_FILE)
