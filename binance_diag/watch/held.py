@@ -75,11 +75,14 @@ class HeldConnection:
         """A full probe whose connection, if it gets its first message, stays open here."""
         plan = tuple((name, self._adopting(function) if name is StageName.FIRST_MESSAGE
                       else function) for name, function in STAGES)
+        # The connection's age counts from before it was opened: Binance's lifetime starts at
+        # its accept, and the first message, the report and a loaded machine come after.
+        opened = time.perf_counter()
         report = await run_probe(self.config, tracer or Tracer(), self.command, plan)
         if report.failed_stage is not None:  # passed, but late: the runner's verdict holds
             self.close()
         elif self.open:
-            self.connected_at = time.perf_counter()
+            self.connected_at = opened
             self.stats.connected()
         return report
 
