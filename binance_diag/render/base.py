@@ -12,11 +12,11 @@ from typing import ClassVar, TextIO
 from ..diagnose.matrix import EndpointMatrix
 from ..model import ProbeReport
 from ..series import CountSummary
-from .formats import OutputFormat
 
 
 class Formatter(ABC):
-    name: ClassVar[OutputFormat]
+    name: ClassVar[str]
+    """Its `formats.OutputFormat` (a str): the table there imports this module, not back."""
     suffix: ClassVar[str]
     for_programs: ClassVar[bool] = False
     """Whether other programs parse it: then nothing else may be written to stdout with it."""
