@@ -3,8 +3,10 @@
 Prometheus says how long it will wait (`X-Prometheus-Scrape-Timeout-Seconds`); the probe gets
 that minus `--timeout-offset` (the answer's way back), or the module's own `timeout` when
 shorter - blackbox's `getTimeout`, to the letter. Our probe has a timeout per stage and runs
-are bounded by their sum, so when the sum does not fit, every stage's timeout is scaled by
-one factor: a stage that hangs still ends on its own timeout, diagnosed as such, before
+are bounded by their sum, plus the follow-up experiments' budget when the module runs them
+(they come after the stages); so when the sum does not fit, every stage's timeout and the
+experiments' budget are scaled by one factor: a stage that hangs still ends on its own
+timeout, diagnosed as such, and the experiments after it still end on theirs, before
 Prometheus gives up on the scrape.
 """
 
@@ -15,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from ..config.timeouts import Timeouts
 from ..model import StageName
+from ..probe.budget import stage_budget
 
 SCRAPE_TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
 DEFAULT_SCRAPE_TIMEOUT = 120.0
@@ -47,17 +50,25 @@ class FittedTimeouts:
     timeouts: Timeouts
     factor: float
     """1.0 when the module's timeouts fit as they are."""
+    experiments: float | None = None
+    """The experiments' budget, scaled by the same factor (None: none run)."""
 
 
-def fit_timeouts(timeouts: Timeouts, budget: float, stages: Iterable[StageName]
-                 ) -> FittedTimeouts:
-    """The stage timeouts scaled so that those of `stages` add up to the budget less the
-    reserve; unchanged when they already do."""
+def fit_timeouts(timeouts: Timeouts, budget: float, stages: Iterable[StageName],
+                 experiments: float | None = None) -> FittedTimeouts:
+    """The stage timeouts (and the experiments' budget) scaled so that those of `stages`
+    plus the experiments add up to the budget less the reserve; unchanged when they already
+    do. The experiments get a reserve of their own: after a stage overran its timeout, they
+    may overrun theirs by as much (probe/budget.py's supervision margin)."""
     stages = tuple(stages)
-    total = sum(timeouts.for_stage(stage) for stage in stages)
-    room = budget - min(RESERVE, budget * RESERVE_SHARE)
+    total = sum(timeouts.for_stage(stage) for stage in stages) + (experiments or 0.0)
+    reserve = min(RESERVE, budget * RESERVE_SHARE)
+    if experiments:
+        reserve += min(stage_budget(0.0), budget * RESERVE_SHARE)
+    room = budget - reserve
     if total <= room or total <= 0:
-        return FittedTimeouts(timeouts, 1.0)
+        return FittedTimeouts(timeouts, 1.0, experiments)
     factor = room / total
     scaled = {stage.value: round(timeouts.for_stage(stage) * factor, 6) for stage in StageName}
-    return FittedTimeouts(replace(timeouts, **scaled), factor)
+    return FittedTimeouts(replace(timeouts, **scaled), factor,
+                          round(experiments * factor, 6) if experiments else None)

@@ -125,12 +125,15 @@ def probe_within(
 
     started = time.perf_counter()
     fitted = fit_timeouts(config.timeouts, budget,
-                          (name for name, _ in plan_for(config, stages)))
-    config = dataclasses.replace(config, timeouts=fitted.timeouts)
+                          (name for name, _ in plan_for(config, stages)), config.experiments)
+    config = dataclasses.replace(config, timeouts=fitted.timeouts,
+                                 experiments=fitted.experiments)
     tracer = Tracer()
     if fitted.factor < 1.0:
-        tracer.event(f"exporter: stage timeouts scaled by {fitted.factor:.3f} to fit the "
-                     f"scrape's budget of {budget:g} s")
+        also = "" if fitted.experiments is None else \
+            f" (and the experiments' budget, now {fitted.experiments:g} s)"
+        tracer.event(f"exporter: stage timeouts scaled by {fitted.factor:.3f}{also} to fit "
+                     f"the scrape's budget of {budget:g} s")
     progress = ProbeProgress(config, command)
     answer = _Answer()
     guard = ProbeGuard(progress, tracer, answer.offer, settings)

@@ -14,6 +14,7 @@ from binance_diag.exporter.budget import (
     scrape_budget,
 )
 from binance_diag.model import StageName
+from binance_diag.probe.budget import stage_budget
 
 pytestmark = pytest.mark.timeout(10)
 DIRECT = (StageName.DNS, StageName.TCP, StageName.TLS, StageName.WS_UPGRADE,
@@ -58,3 +59,21 @@ def test_a_short_budget_keeps_a_share_not_the_whole_reserve() -> None:
     total = sum(fitted.timeouts.for_stage(s) for s in DIRECT)
     assert total == pytest.approx(0.4, abs=1e-4)
     assert all(fitted.timeouts.for_stage(s) > 0 for s in DIRECT)
+
+
+def test_the_experiments_fit_in_the_budget_with_the_stages() -> None:
+    fitted = fit_timeouts(Timeouts(), 9.5, DIRECT, experiments=3.0)  # 30 s + 3 s in 9.5 s
+    stages = sum(fitted.timeouts.for_stage(s) for s in DIRECT)
+    assert fitted.experiments is not None
+    # The experiments overrun by their supervision margin, as the failed stage does.
+    assert stages + fitted.experiments == pytest.approx(9.5 - RESERVE - stage_budget(0.0),
+                                                        abs=1e-4)
+    assert fitted.experiments == pytest.approx(3.0 * fitted.factor, abs=1e-5)
+    assert stages + stage_budget(fitted.experiments) + RESERVE <= 9.5 + 1e-5  # rounding
+
+
+def test_experiments_that_fit_are_kept_and_none_stay_none() -> None:
+    assert fit_timeouts(Timeouts(), 60.0, DIRECT, experiments=3.0).experiments == 3.0
+    assert fit_timeouts(Timeouts(), 9.5, DIRECT).experiments is None
+    short = fit_timeouts(Timeouts(), 0.5, DIRECT, experiments=3.0)
+    assert short.experiments is not None and 0 < short.experiments < 0.5

@@ -71,8 +71,29 @@ def test_a_relative_ca_bundle_is_read_beside_the_file(tmp_path: Path) -> None:
     ("[modules.a]\nip_version = 5\n", "modules.toml:2: modules.a.ip_version: must be 4 or 6"),
     ("[modules.a]\nno_proxy = 1\n", "modules.toml:2: modules.a.no_proxy: wrong type: int"),
     ("[modules.a]\n[watch.btc]\nmodule = \"a\"\n",
-     "modules.toml:2: watch: watch targets (held streams with live gauges) need the `watch` "
-     "command"),
+     "modules.toml:2: watch.btc: symbols missing"),
+    ("[modules.a]\n[watch.btc]\nmodule = \"b\"\nsymbols = [\"BTCUSDT\"]\n",
+     "modules.toml:3: watch.btc.module: no module 'b'"),
+    ("[modules.a]\n[watch.btc]\nsymbols = []\n",
+     "modules.toml:3: watch.btc.symbols: at least one symbol"),
+    ("[modules.a]\n[watch.btc]\nsymbols = \"BTC/USDT\"\n", "modules.toml:3: watch.btc.symbols"),
+    ("[modules.a]\n[watch.btc]\nsymbols = \"BTCUSDT\"\nstall_factor = 0.5\n",
+     "modules.toml:4: watch.btc.stall_factor: must be 1 or more"),
+    ("[modules.a]\n[watch.btc]\nsymbols = \"BTCUSDT\"\nstall_floor = 0\n",
+     "modules.toml:4: watch.btc.stall_floor: must be more than 0 s"),
+    ("[modules.a]\n[watch.btc]\nsymbols = \"BTCUSDT\"\nevery = -1\n",
+     "modules.toml:4: watch.btc.every: must be more than 0 s"),
+    ("[modules.a]\n[watch.btc]\nsymbols = \"BTCUSDT\"\nhold = 3\n",
+     "modules.toml:4: watch.btc.hold: unknown key"),
+    ("[modules.a]\n[watch.btc]\nsymbols = \"BTCUSDT\"\nmessage_timeout = 0\n",
+     "modules.toml:4: watch.btc.message_timeout: message_timeout must be more than 0"),
+    ("[modules.a]\nwatch = 1\n", "modules.toml:2: modules.a.watch: unknown key"),
+    ("[modules.a]\nexperiments = false\nexperiments_timeout = 2\n",
+     "modules.toml:3: modules.a.experiments_timeout: experiments = false and "
+     "experiments_timeout exclude each other"),
+    ("[modules.a]\nexperiments = 1\n", "modules.toml:2: modules.a.experiments: wrong type"),
+    ("[modules.a]\nexperiments_timeout = 0\n",
+     "modules.toml:2: modules.a.experiments_timeout: experiments_timeout must be more than 0"),
     ("title = \"x\"\n", "modules.toml:1: title: unknown top-level key"),
     ("", "modules.toml: modules: no module defined"),
     ("[modules.\"a b\"]\n", "modules.toml:1: modules.a b: a module name is"),
@@ -97,3 +118,46 @@ def test_bad_symbols_are_refused_per_scrape_not_at_load(tmp_path: Path) -> None:
     module = parse_modules("[modules.a]\n", tmp_path / "m.toml").modules["a"]
     with pytest.raises(ConfigError):
         module.probe_config(["BTC/USDT"], {})
+
+
+@pytest.mark.parametrize(("keys", "expected"), [
+    ("", None),                                    # off unless asked, as before
+    ("experiments = true\n", 3.0),                 # the probe command's default budget
+    ("experiments_timeout = 1.5\n", 1.5),          # a budget turns them on
+    ("experiments = true\nexperiments_timeout = 2\n", 2.0),
+    ("experiments = false\n", None),
+])
+def test_experiments_map_to_the_probe_config(tmp_path: Path, keys: str,
+                                             expected: float | None) -> None:
+    module = parse_modules("[modules.a]\n" + keys, tmp_path / "m.toml").modules["a"]
+    assert module.probe_config(["BTCUSDT"], {}).experiments == expected
+
+
+def test_a_watch_target_starts_from_its_module_and_overrides_it(tmp_path: Path) -> None:
+    modules = parse_modules('''
+[modules.pinned]
+endpoint = "wss://stream.binance.com:9443"
+resolve = ["stream.binance.com:9443:127.0.0.1"]
+dns_timeout = 1
+message_timeout = 4
+
+[watch.btc]
+module = "pinned"
+symbols = ["BTCUSDT", "ETHUSDT"]
+message_timeout = 2
+stall_factor = 5
+stall_floor = 1.5
+every = 30
+
+[watch.eth]
+symbols = "ETHUSDT"
+''', tmp_path / "modules.toml")
+    btc, eth = modules.watch["btc"], modules.watch["eth"]
+    assert btc.symbols == ("BTCUSDT", "ETHUSDT")
+    assert btc.module.resolve == {("stream.binance.com", 9443): ("127.0.0.1",)}
+    assert btc.module.timeouts.dns == 1 and btc.module.timeouts.first_message == 2
+    assert modules.modules["pinned"].timeouts.first_message == 4  # the module is untouched
+    assert (btc.stall.factor, btc.stall.floor, btc.every) == (5, 1.5, 30)
+    assert eth.module.endpoint == "spot"  # the default preset
+    assert (eth.stall.factor, eth.stall.floor, eth.every) == (20, 10, 60)  # watch's defaults
+    assert list(modules.modules) == ["pinned"]  # a watch target is not a module

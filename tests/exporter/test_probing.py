@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -83,3 +84,9 @@ def test_stage_timeouts_are_fitted_and_said_so() -> None:
     run = probe_within(stuck_config(), 0.5, stages=STUCK, settings=GuardSettings(grace=0.1))
     assert run.timeout_factor < 1
     assert any("stage timeouts scaled by" in e.event for e in run.report.timeline)
+
+
+def test_the_experiments_budget_is_fitted_too() -> None:
+    config = dataclasses.replace(stuck_config(), experiments=3.0)
+    run = probe_within(config, 0.5, stages=STUCK, settings=GuardSettings(grace=0.1))
+    assert any("and the experiments' budget, now" in e.event for e in run.report.timeline)
