@@ -34,15 +34,9 @@ IN_PROGRESS_BY_OTHERS = {
     "commands/watch.py",
     "run/interrupt.py",
     "simulate/middlebox.py",
-    "watch/config.py",
-    "watch/events.py",
-    "watch/forensics.py",
     "watch/held.py",
-    "watch/incidents.py",
     "watch/run.py",
     "watch/session.py",
-    "watch/stream.py",
-    "watch/view.py",
 }
 
 
