@@ -20,7 +20,7 @@ from .commands.serve import serve
 from .commands.simulate import demo, simulate
 from .commands.watch import watch
 from .config.errors import ConfigError
-from .entry import INTERRUPTED, STOP_LINES, TERMINATED, stop_on_sigterm
+from .entry import INTERRUPTED, STOP_LINES, TERMINATED, unwind_on_stop_signals
 
 app = typer.Typer(
     name="binance-diag",
@@ -101,8 +101,8 @@ def main() -> None:
     Ctrl-C exits 130 and SIGTERM 143, each with one line on stderr; during a probe, after
     its partial report (run/interrupt.py)."""
     loopwatch = sys.argv[1:2] == ["loopwatch"]
-    if not loopwatch:
-        stop_on_sigterm()
+    if sys.argv[1:2] not in (["loopwatch"], ["probe"]):  # a probe: run/interrupt.py
+        unwind_on_stop_signals()  # before, entry.exit_on_stop_signals: nothing to clean up
     try:
         code = app(standalone_mode=False, prog_name="binance-diag")
     except ConfigError as exc:

@@ -22,32 +22,55 @@ def main() -> None:
     if sys.argv[1:] in (["--version"], ["-V"]):
         print(f"binance-diag {__version__}")
         return
+    if sys.argv[1:2] != ["loopwatch"]:  # loopwatch forwards signals to its program
+        exit_on_stop_signals()
     try:
-        if sys.argv[1:2] != ["loopwatch"]:  # loopwatch forwards signals to its program
-            stop_on_sigterm()  # before the slow imports: from here on SIGTERM is 143, a line
         _scrub_outputs()
         from .cli import main as cli_main
-    except KeyboardInterrupt:  # Ctrl-C while the imports run: no traceback either
+    except KeyboardInterrupt:  # SIGINT was ignored by our parent, then restored: no traceback
         print(STOP_LINES[INTERRUPTED], file=sys.stderr)
         sys.exit(INTERRUPTED)
-    except SystemExit as exc:
-        if exc.code == TERMINATED:
-            print(STOP_LINES[TERMINATED], file=sys.stderr)
-        raise
     cli_main()
 
 
-def stop_on_sigterm() -> None:
-    """SIGTERM (a CI job cancelled, `timeout`, `kill`) unwinds like Ctrl-C, as
-    `SystemExit(143)`, so that `demo` and `simulate` remove their certificate directories and
-    close their servers. During a probe, run/interrupt.py handles it instead."""
+def exit_on_stop_signals() -> None:
+    """Until a command has something to clean up or report, Ctrl-C and SIGTERM end the
+    process at once with its code and line. Raising instead (KeyboardInterrupt, SystemExit)
+    would land inside whatever import runs - and a class being created turns it into a
+    RuntimeError, a module half imported into a traceback. `unwind_on_stop_signals` (demo,
+    simulate, serve...) and run/interrupt.py (a probe) take over when there is more to do."""
     import signal
 
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _exit_at_once)
+
+
+def unwind_on_stop_signals() -> None:
+    """Ctrl-C raises KeyboardInterrupt and SIGTERM (a CI job cancelled, `timeout`, `kill`)
+    `SystemExit(143)`, so that `demo` and `simulate` remove their certificate directories and
+    close their servers."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminate)
 
 
 def _terminate(signum: int, frame: object) -> None:
     raise SystemExit(TERMINATED)
+
+
+def _exit_at_once(signum: int, frame: object) -> None:
+    import os
+
+    code = 128 + signum
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, RuntimeError):  # RuntimeError: a reentrant flush
+            pass
+    # os.write, not print: the main thread may be inside a write to stderr right now.
+    os.write(2, (STOP_LINES.get(code, f"binance-diag: signal {signum}") + "\n").encode())
+    os._exit(code)
 
 
 def _scrub_outputs() -> None:
