@@ -314,17 +314,16 @@ _CATALOGUE = (
     # Hostile peers (issue 16): what a peer controls must not control our time or memory.
     Fault(
         "reply-flood",
-        "101, then replies {\"result\":null,\"id\":N} to no request, as fast as the client "
-        "reads; requests are answered",
+        "101, then floods {\"result\":null,\"id\":N} replies to no request; requests answered",
         _S.FIRST_MESSAGE, _E.TIMEOUT, "server",
         note="each reply is counted, only the first few named: the report stays small",
     ),
     Fault(
         "nested-reply",
-        "101, then silence; LIST_SUBSCRIPTIONS is answered with a 720 KB result nested 900 "
-        "levels deep (under the JSON parser's limit)",
-        _S.FIRST_MESSAGE, _E.TIMEOUT, "server",
-        note="the answer's result is kept as a short excerpt, never as the structure",
+        "101, silence; LIST_SUBSCRIPTIONS answered with a 720 KB reply nested 900 deep",
+        _S.FIRST_MESSAGE, _E.INVALID_PAYLOAD, "server",
+        note="over the 64 KiB a message is parsed at (payload.MAX_PARSED): a problem, never "
+        "parsed, never kept",
     ),
     Fault(
         "event-flood",
@@ -340,8 +339,7 @@ _CATALOGUE = (
     ),
     Fault(
         "surrogate-payload",
-        "101, then a reply and an aggTrade event whose strings hold lone surrogates "
-        "(JSON \\ud800 escapes)",
+        "101, then a reply and an event whose strings hold lone surrogates (\\ud800)",
         _S.FIRST_MESSAGE, _E.WRONG_STREAM, "server",
         note="text no encoder takes: escaped in the report, never fatal",
     ),
@@ -354,8 +352,7 @@ _CATALOGUE = (
     ),
     Fault(
         "control-reason",
-        "HTTP 403 whose reason phrase and Server header hold C1 controls and whose body "
-        "holds ESC, BEL, OSC sequences and a \"::error::\" line",
+        "HTTP 403 with controls, OSC sequences and '::error::' in reason and body",
         _S.WS_UPGRADE, _E.HTTP_STATUS, "server",
         note="escaped in every format, as control-close",
     ),
@@ -395,46 +392,40 @@ _CATALOGUE = (
     # Faults for `watch`: they strike after the first message, on a held stream.
     Fault(
         "stall-held",
-        "events for --stall-after-s (2 s) on each connection, then silence with the socket "
-        "open; requests answered; a new connection gets data again",
+        "events for --stall-after-s, then silence on an open socket; new ones work",
         None, None, "server", for_watch=True,
         note="the first message arrives, so a probe passes; `watch` concludes: this "
         "connection is stuck, the path works",
     ),
     Fault(
         "stall-all",
-        "from --stall-after-s (2 s) after the first connection, every stream is silent and "
-        "requests go unanswered, on old and new connections alike",
+        "after --stall-after-s every stream goes silent, old and new connections alike",
         None, None, "server", for_watch=True,
         note="a probe within the first seconds passes, one later gets (first_message, "
         "timeout); `watch` concludes: the path or Binance is down, at first_message",
     ),
     Fault(
         "market-quiet",
-        "from --stall-after-s (2 s) after the first connection, no trades on any connection; "
-        "requests still answered",
+        "after --stall-after-s no trades anywhere; requests still answered",
         None, None, "server", for_watch=True,
         note="`watch` concludes: the market is quiet (the old connection answers, a fresh "
         "one is silent too)",
     ),
     Fault(
         "pong-lost",
-        "events flow, pings every --ping-interval (0.25 s); pongs are ignored (lost on the "
-        "way), so the server closes with 1008 'Pong timeout' after --pong-timeout (1 s)",
+        "pings every --ping-interval, pongs lost: close 1008 'Pong timeout'",
         None, None, "server", for_watch=True,
         note="a probe passes; `watch` reports Binance's 1008 with its own pongs on time",
     ),
     Fault(
         "maintenance",
-        "events until --shutdown-at (2 s) after the first connection, then a serverShutdown "
-        "event and close 1001 on every connection open then; later connections are healthy",
+        "serverShutdown and close 1001 at --shutdown-at; later connections healthy",
         None, None, "server", for_watch=True,
         note="`watch` reports a scheduled serverShutdown: expected, reconnected",
     ),
     Fault(
         "daily-disconnect",
-        "Binance's 24-hour disconnect, fast-forwarded: each connection closes with 1001 "
-        "after --lifetime (3 s)",
+        "Binance's 24-hour disconnect, fast-forwarded: close 1001 after --lifetime",
         None, None, "server", for_watch=True,
         note="`watch --lifetime` with the same value recognises it as the daily disconnect",
     ),

@@ -12,6 +12,7 @@ import socket
 import ssl
 import time
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 import dns.exception
 import dns.message
@@ -59,7 +60,10 @@ def observe(
     try:
         address = _resolve(scenario, stage_timeout)
         with contextlib.ExitStack() as stack:
-            sock = stack.enter_context(_connect(address, scenario.port, stage_timeout))
+            if scenario.proxy_url is not None:
+                sock = stack.enter_context(_tunnel(scenario, stage_timeout))
+            else:
+                sock = stack.enter_context(_connect(address, scenario.port, stage_timeout))
             if scenario.tls:
                 sock = stack.enter_context(_handshake(sock, scenario, stage_timeout))
             protocol, frames = _upgrade(sock, scenario, symbols, stage_timeout)
@@ -92,6 +96,26 @@ def _connect(address: str, port: int, timeout: float) -> socket.socket:
         raise _Failed(StageName.TCP, ErrorKind.REFUSED) from None
     except TimeoutError:
         raise _Failed(StageName.TCP, ErrorKind.TIMEOUT) from None
+
+
+def _tunnel(scenario: Scenario, timeout: float) -> socket.socket:
+    """HTTP CONNECT through the scenario's proxy (RFC 9110 §9.3.6), as curl would."""
+    proxy = urlsplit(scenario.proxy_url or "")
+    sock = _connect(proxy.hostname or "", proxy.port or 8080, timeout)
+    authority = f"{scenario.hostname}:{scenario.port}"
+    sock.sendall(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode())
+    reply = b""
+    try:
+        while b"\r\n\r\n" not in reply:
+            chunk = sock.recv(4096)
+            if not chunk:
+                raise _Failed(StageName.PROXY, ErrorKind.EOF)
+            reply += chunk
+    except TimeoutError:
+        raise _Failed(StageName.PROXY, ErrorKind.TIMEOUT) from None
+    if not reply.startswith((b"HTTP/1.1 200", b"HTTP/1.0 200")):
+        raise _Failed(StageName.PROXY, ErrorKind.REJECTED)
+    return sock
 
 
 def _handshake(sock: socket.socket, scenario: Scenario, timeout: float) -> ssl.SSLSocket:

@@ -26,8 +26,10 @@ CATALOGUE = [
     "upgrade-hang", "trickle",
     "silent-stream", "close-1008", "close-1011", "wrong-payload", "invalid-payload",
     "nested-payload", "fragmented", "bad-close-code", "oversized-frame", "ping-flood",
-    "stale-reply", "deaf-peer",
+    "stale-reply", "reply-flood", "nested-reply", "event-flood", "fragment-flood",
+    "surrogate-payload", "control-close", "control-reason", "deaf-peer",
     "slow-first-message", "server-shutdown", "stall-after", "ping-timeout",
+    "stall-held", "stall-all", "market-quiet", "pong-lost", "maintenance", "daily-disconnect",
 ]  # fmt: skip
 STAGE_TIMEOUT = 300 * MS
 MESSAGE_TIMEOUT = 800 * MS
