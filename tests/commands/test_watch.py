@@ -23,6 +23,12 @@ from tests.simulate.running import run_cli
 from tests.utils import MS
 
 
+@pytest.fixture(scope="module")
+def certs() -> CertificateAuthority:
+    """One CA for the module: certificates are the slow part of a TLS peer."""
+    return CertificateAuthority()
+
+
 def span(ms: float) -> str:
     """A CLI time option of `ms` milliseconds, scaled by MS (seconds, as the CLI reads)."""
     return f"{ms * MS:g}s"
