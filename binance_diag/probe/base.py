@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from ..model import JSON, ErrorKind, StageError, StageName, StageStatus, TimelineEvent
 from ..sanitize import peer_text
@@ -58,6 +59,14 @@ class ProbeState:
 EVENT_LIMIT = 1000
 """Characters of one timeline event: ours are one sentence; more came from a peer."""
 
+class HoldWatcher(Protocol):
+    """What follows a hold as it happens (render/progress.py's StageProgress)."""
+
+    def hold_started(self, duration_s: float) -> None: ...
+
+    def hold_event(self, kind: str, at: float, detail: object) -> None: ...
+
+
 StageListener = Callable[[StageName, str, float | None], None]
 """Called with (stage, "start" | "ok" | "failed" | "timeout" | "skipped", duration_ms)."""
 
@@ -78,6 +87,8 @@ class Tracer:
     """
 
     listeners: list[StageListener] = field(default_factory=list)
+    hold_watchers: list[HoldWatcher] = field(default_factory=list)
+    """Told when a `--duration` hold starts and of each of its events (the live line)."""
     stage: StageName | None = None
     head: int = TIMELINE_HEAD
     tail: int = TIMELINE_TAIL

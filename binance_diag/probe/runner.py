@@ -351,9 +351,18 @@ async def _hold(config: ProbeConfig, state: ProbeState, tracer: Tracer,
     says the hold was cut short.
     """
     tracer.event(f"holding the stream open for {duration:g} s")
+    for watcher in tracer.hold_watchers:
+        watcher.hold_started(duration)
+
+    def tell_watchers(kind: str, at: float, detail: object) -> None:
+        for watcher in tracer.hold_watchers:
+            watcher.hold_event(kind, at, detail)
+
     last, started = results[-1], Deadline(duration)
     try:
-        outcome = await run_supervised(hold_stream(config, state, duration),
+        outcome = await run_supervised(hold_stream(config, state, duration,
+                                                   tell_watchers if tracer.hold_watchers
+                                                   else None),
                                        duration + SUPERVISION_MARGIN, grace=CANCEL_GRACE)
     except asyncio.CancelledError:
         hold: JSON = {"error": f"interrupted after {format_ms(started.elapsed_ms())} of "

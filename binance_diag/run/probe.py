@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 from ..config.guard import DEFAULT_SETTINGS, GuardSettings
 from ..config.probe import ProbeConfig
 from ..exitcodes import ExitCode, exit_code_for
-from ..model import ProbeReport, Thresholds
+from ..model import ProbeReport, StageName, Thresholds
 from ..probe.base import Tracer
 from ..probe.budget import run_budget
 from ..probe.guard import ProbeGuard
@@ -77,7 +77,8 @@ def run_probe_command(
             partial(stop.signal_name), exit_code=stop.exit_code, last_line=stop.last_line),
         on_signal=lambda signum: tracer.event(f"{stop.signal_name} received: the run stops "
                                               "here, the report is partial"))
-    display = None if quiet or verbose else _live_progress(tracer, watch.loop_lag_ms)
+    display = None if quiet or verbose else _live_progress(tracer, watch.loop_lag_ms,
+                                                                 config.timeouts.for_stage)
     started = time.monotonic()
     with stop:
         try:
@@ -95,7 +96,8 @@ def run_probe_command(
     return code
 
 
-def _live_progress(tracer: Tracer, loop_lag: Callable[[], float | None] | None = None
+def _live_progress(tracer: Tracer, loop_lag: Callable[[], float | None] | None = None,
+                   budgets: Callable[[StageName], float] | None = None,
                    ) -> StageProgress | None:
     """A spinner per stage on stderr, only when stderr is a terminal."""
     if not sys.stderr.isatty():
@@ -106,8 +108,9 @@ def _live_progress(tracer: Tracer, loop_lag: Callable[[], float | None] | None =
     from ..render.terminal import no_color
 
     progress = StageProgress(Console(stderr=True, color_system=None if no_color() else "auto"),
-                             loop_lag)
+                             loop_lag, budgets=budgets)
     tracer.listeners.append(progress)
+    tracer.hold_watchers.append(progress)
     progress.start()
     return progress
 

@@ -1,8 +1,13 @@
 """The runner's verdicts, as pure functions of what a stage returned and how long it took."""
 
+import asyncio
+
+import pytest
+
 from binance_diag.model import ErrorKind, StageError, StageStatus
 from binance_diag.probe.base import StageOutcome, passed
 from binance_diag.probe.runner import past_deadline
+from binance_diag.simulate.certs import CertificateAuthority
 
 
 def test_a_pass_after_the_deadline_is_a_timeout_that_keeps_its_details() -> None:
@@ -49,3 +54,36 @@ def test_a_report_built_for_a_stuck_run_keeps_stages_a_proxy_replaces_not_applic
     assert reasons[StageName.TCP].startswith("not applicable")
     assert reasons[StageName.DNS].startswith("not applicable")
     assert reasons[StageName.TLS] == "an earlier stage failed"
+
+
+class _Watcher:
+    """A HoldWatcher that remembers what it was told (the live line's input)."""
+
+    def __init__(self) -> None:
+        self.started: list[float] = []
+        self.kinds: list[str] = []
+
+    def hold_started(self, duration_s: float) -> None:
+        self.started.append(duration_s)
+
+    def hold_event(self, kind: str, at: float, detail: object) -> None:
+        self.kinds.append(kind)
+
+
+@pytest.mark.timeout(20)
+def test_hold_watchers_hear_the_hold_start_and_each_event(certs: CertificateAuthority) -> None:
+    from dataclasses import replace
+
+    from binance_diag.probe.base import Tracer
+    from binance_diag.probe.runner import run_probe
+    from binance_diag.simulate.scenario import start_fault
+    from tests.probe.helpers import config_for
+
+    watcher, tracer = _Watcher(), Tracer()
+    tracer.hold_watchers.append(watcher)
+    with start_fault("healthy", certs=certs) as scenario:
+        config = replace(config_for(scenario), hold=0.5)
+        report = asyncio.run(run_probe(config, tracer=tracer))
+    assert report.failed_stage is None
+    assert watcher.started == [0.5]
+    assert watcher.kinds.count("event") >= 1
