@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -88,3 +90,73 @@ def test_sigterm_unwinds_the_demo_and_removes_its_certificates(tmp_path: object)
     assert err.rstrip().endswith("binance-diag: terminated")
     assert "Traceback" not in err
     assert not list(temp.glob("bdiag-*")), "SIGTERM must not leave the CA behind"
+
+
+# -- StopSignals in this process: the handler cancels the run instead of raising ----------
+
+
+@pytest.mark.timeout(10)
+def test_a_signal_cancels_the_run_and_the_partial_result_is_returned() -> None:
+    from binance_diag.run.interrupt import StopSignals, until_stopped
+
+    seen: list[int] = []
+    escalated: list[int] = []
+    closed: list[str] = []
+
+    async def stage() -> str:
+        try:
+            signal.raise_signal(signal.SIGINT)  # raises nothing: it schedules a cancel
+            await asyncio.sleep(5)
+            return "finished"
+        finally:
+            closed.append("sockets closed")
+
+    previous = signal.getsignal(signal.SIGINT)
+    with StopSignals(escalate=escalated.append, on_signal=seen.append,
+                     patience=5000 * MS) as stop:
+        assert signal.getsignal(signal.SIGINT) != previous
+        result = asyncio.run(until_stopped(stage(), stop, lambda name: f"partial: {name}"))
+    assert signal.getsignal(signal.SIGINT) == previous  # restored
+    assert result == "partial: SIGINT" and closed == ["sockets closed"]
+    assert seen == [signal.SIGINT] and escalated == []
+    assert stop.exit_code == 130 and stop.last_line == "binance-diag: interrupted"
+    with pytest.raises(KeyboardInterrupt):
+        stop.reraise()
+
+
+@pytest.mark.timeout(10)
+def test_a_loop_that_cannot_unwind_is_escalated_after_its_patience() -> None:
+    from binance_diag.run.interrupt import StopSignals, until_stopped
+
+    escalated = threading.Event()
+    which: list[int] = []
+
+    def escalate(signum: int) -> None:
+        which.append(signum)
+        escalated.set()
+
+    async def blocked() -> str:
+        signal.raise_signal(signal.SIGTERM)
+        escalated.wait(5)  # a blocking call: the cancellation cannot run meanwhile
+        return "finished"
+
+    with StopSignals(escalate=escalate, patience=100 * MS) as stop:
+        started = time.perf_counter()
+        result = asyncio.run(until_stopped(blocked(), stop, lambda name: name))
+        took = time.perf_counter() - started
+    assert which == [signal.SIGTERM] and took < 2000 * MS
+    assert result == "finished"  # it returned before the cancel could land
+    assert stop.exit_code == 143
+    with pytest.raises(SystemExit) as exit_info:
+        stop.reraise()
+    assert exit_info.value.code == 143
+
+
+def test_no_signal_no_exit_code() -> None:
+    from binance_diag.run.interrupt import StopSignals
+
+    with StopSignals() as stop:
+        pass
+    assert stop.exit_code is None and stop.last_line is None
+    assert stop.signal_name == "a signal"
+    stop.reraise()  # nothing to re-raise
