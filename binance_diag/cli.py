@@ -20,7 +20,7 @@ from .commands.serve import serve
 from .commands.simulate import demo, simulate
 from .commands.watch import watch
 from .config.errors import ConfigError
-from .entry import INTERRUPTED, STOP_LINES, TERMINATED, unwind_on_stop_signals
+from .stops import INTERRUPTED, STOP_LINES, TERMINATED, unwind_on_stop_signals
 
 app = typer.Typer(
     name="binance-diag",

@@ -62,7 +62,7 @@ class StopSignals:
     @property
     def last_line(self) -> str | None:
         """The CLI's one line for the exit code ("binance-diag: interrupted")."""
-        from ..entry import STOP_LINES
+        from ..stops import STOP_LINES
 
         code = self.exit_code
         return None if code is None else STOP_LINES[code]
