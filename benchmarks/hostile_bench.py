@@ -7,7 +7,8 @@ Each scenario runs the simulator here (loopback, plain ws://, `--resolve`: no DN
 `binance-diag probe` as a child process from `--tree` (default: this checkout; give an
 unpacked older tree, e.g. `git archive c768be5^ binance_diag | tar -x -C /tmp/old`, to
 measure "before"). Per scenario: the child's wall time against its declared budget
-(`run_budget`), its peak RSS (`ru_maxrss` of that child alone, from `os.wait4`), the report's
+(`run_budget`), its peak RSS (VmHWM of that child, polled from /proc; not `ru_maxrss`, which
+starts at this harness's own peak on Linux), the report's
 size in bytes and its timeline's length.
 
 1. `nested-reply`: one 720 KB reply nested 900 levels deep, `--format json`.
@@ -22,6 +23,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +46,8 @@ class Measure:
     max_rss_mb: float
     report_bytes: int
     timeline: int | str
+    received: int | str
+    """Messages the probe took in: replies to no request, or events held."""
     exit_code: int
 
 
@@ -66,19 +70,44 @@ def run(tree: Path, fault: str, *extra: str, message_timeout: float,
         with open(os.devnull, "wb") as devnull, subprocess.Popen(
                 args, cwd=tree, env=env, stdout=subprocess.PIPE, stderr=devnull) as child:
             assert child.stdout is not None
+            peak = [0.0]
+            watcher = threading.Thread(target=_watch_peak, args=(child.pid, peak), daemon=True)
+            watcher.start()
             out = child.stdout.read()  # the report, whatever its size
             _, status, usage = os.wait4(child.pid, 0)
             child.returncode = os.waitstatus_to_exitcode(status)
+            watcher.join()
         wall = time.perf_counter() - started
         if wall > limit:
             print(f"  (took {wall:.0f} s, over the {limit:.0f} s limit)", file=sys.stderr)
     try:
-        timeline: int | str = len(json.loads(out)["timeline"])
-    except (ValueError, KeyError):
-        timeline = "unreadable"
+        document = json.loads(out)
+        timeline: int | str = len(document["timeline"])
+        details = document["stages"][-1]["details"]
+        received: int | str = details["hold"]["messages"] if "hold" in details else \
+            details.get("list_subscriptions", {}).get("unsolicited_replies", 0)
+    except (ValueError, KeyError, IndexError):
+        timeline = received = "unreadable"
     return Measure(fault + (f" --duration {duration:g}" if duration else ""), round(wall, 2),
                    round(budget(message_timeout, duration), 1),
-                   round(usage.ru_maxrss / 1024, 1), len(out), timeline, child.returncode)
+                   round(peak[0] or usage.ru_maxrss / 1024, 1), len(out), timeline, received,
+                   child.returncode)
+
+
+def _watch_peak(pid: int, peak: list[float]) -> None:
+    """The child's own peak RSS: /proc's VmHWM, polled until it is gone. (ru_maxrss from
+    wait4 starts at the parent's peak on Linux - exec records the old mm's high-water mark -
+    and this harness holds whole reports: it would report our size, not the probe's.)"""
+    while True:
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+                lines = [line for line in status if line.startswith("VmHWM:")]
+        except OSError:
+            return
+        if not lines:
+            return  # a zombie: exited, not yet waited for
+        peak[0] = max(peak[0], int(lines[0].split()[1]) / 1024)
+        time.sleep(0.02)
 
 
 def main() -> None:
@@ -101,10 +130,10 @@ def main() -> None:
                                 duration=duration))
     print(f"tree: {tree}   --message-timeout {options.message_timeout:g}")
     print(f"{'scenario':<28} {'wall s':>8} {'budget s':>9} {'RSS MB':>8} {'report B':>11} "
-          f"{'timeline':>9} {'exit':>5}")
+          f"{'timeline':>9} {'received':>9} {'exit':>5}")
     for m in measures:
         print(f"{m.scenario:<28} {m.wall_s:>8} {m.budget_s:>9} {m.max_rss_mb:>8} "
-              f"{m.report_bytes:>11} {m.timeline!s:>9} {m.exit_code:>5}")
+              f"{m.report_bytes:>11} {m.timeline!s:>9} {m.received!s:>9} {m.exit_code:>5}")
 
 
 if __name__ == "__main__":

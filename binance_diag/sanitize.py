@@ -59,6 +59,8 @@ _SINK_BAD_NOT_SURROGATES = re.compile(rf"(?P<csi>{_SAFE_CSI})|[{_CONTROLS}]")
 _COMMAND_AT_START = re.compile(r"(\A|[\r\n])([ \t]*)(?=::)")
 _COMMAND_AFTER_BREAK = re.compile(r"([\r\n])([ \t]*)(?=::)")
 _LEGACY_COMMAND = re.compile(r"##\[")
+LEGACY_DEFUSED = "#\\u0023["
+"""`##[` as written: the runner no longer sees it; JSON reads it back as `##[`."""
 _HEAD_OPEN = re.compile(r"[ \t]*:?\Z")
 """A line so far that a next write could still turn into a workflow command."""
 DEFUSE = "\\"
@@ -75,7 +77,7 @@ class SinkGuard:
 
     def __init__(self, terminal: bool = False, *, surrogates: bool = True) -> None:
         """`surrogates` False leaves lone surrogates to the writer (files: outfile.utf8
-        makes them U+FFFD); True escapes them (`\\udcff`)."""
+        makes them U+FFFD); True makes them U+FFFD here."""
         self.terminal = terminal
         self._bad = _SINK_BAD if surrogates else _SINK_BAD_NOT_SURROGATES
         self._head: str | None = ""
@@ -91,7 +93,7 @@ class SinkGuard:
         at_line_start = head is not None and not head.strip(" \t")
         pattern = _COMMAND_AT_START if at_line_start else _COMMAND_AFTER_BREAK
         text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{DEFUSE}", text)
-        text = _LEGACY_COMMAND.sub(f"#{DEFUSE}#[", text)
+        text = _LEGACY_COMMAND.sub(LEGACY_DEFUSED.replace("\\", "\\\\"), text)
         self._follow(text)
         return text
 
@@ -113,9 +115,14 @@ class SinkGuard:
         self._head = current if _HEAD_OPEN.match(current) else None
 
     def _replace(self, match: re.Match[str]) -> str:
+        """`\\u001b` for a control: visible as text, and a valid escape inside a JSON string
+        (the sink does not know the format); U+FFFD for a lone surrogate, as in files."""
+        char = match.group(0)
         if match.group("csi") is not None:
-            return match.group(0) if self.terminal else match.group(0).replace("\x1b", "\\x1b")
-        return _escape(match.group(0))
+            return char if self.terminal else char.replace("\x1b", "\\u001b")
+        if "\ud800" <= char <= "\udfff":
+            return "\ufffd"
+        return f"\\u{ord(char):04x}"
 
 
 def sink_text(text: str) -> str:

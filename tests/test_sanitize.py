@@ -60,18 +60,19 @@ def test_a_terminal_keeps_colours_but_never_osc_or_queries() -> None:
     assert terminal.clean("\x1b[1;31mred\x1b[0m\x1b[2K\x1b[1A") == \
         "\x1b[1;31mred\x1b[0m\x1b[2K\x1b[1A"
     assert terminal.clean("\x1b]52;c;cHdu\x07\x1b[21t\x1bP1$r\x1b\\") == \
-        "\\x1b]52;c;cHdu\\x07\\x1b[21t\\x1bP1$r\\x1b\\"
-    assert SinkGuard().clean("\x1b[31mred") == "\\x1b[31mred"  # not a terminal: no colour
+        "\\u001b]52;c;cHdu\\u0007\\u001b[21t\\u001bP1$r\\u001b\\"
+    assert SinkGuard().clean("\x1b[31mred") == "\\u001b[31mred"  # not a terminal: no colour
 
 
 @pytest.mark.timeout(10)
 def test_stdout_that_cannot_encode_gets_escapes_not_an_error() -> None:
+    """A lone surrogate lost the whole report: exit 3, "internal error: UnicodeEncodeError"."""
     raw = io.BytesIO()
     text = io.TextIOWrapper(raw, encoding="ascii", errors="strict")
     stream = ScrubbingStream(text)
     stream.write("lone \udcff, ✅ and é\n")
     text.flush()
-    assert raw.getvalue() == b"lone \\udcff, \\u2705 and \\xe9\n"
+    assert raw.getvalue() == b"lone \\ufffd, \\u2705 and \\xe9\n"
 
 
 @pytest.mark.timeout(60)
@@ -91,3 +92,11 @@ def test_whatever_is_written_no_raw_control_and_no_command(pieces: list[str]) ->
 @given(st.text() | st.binary())
 def test_peer_text_is_always_printable(value: str | bytes) -> None:
     assert peer_text(value, limit=None).isprintable()
+
+
+@pytest.mark.timeout(10)
+def test_what_the_sink_escapes_stays_valid_json() -> None:
+    import json
+
+    document = json.dumps({"body": "\x1b]0;t\x07 \x9b ##[x] \ud800"}, ensure_ascii=False)
+    assert json.loads(SinkGuard().clean(document))["body"] == "\x1b]0;t\x07 \x9b ##[x] \ufffd"

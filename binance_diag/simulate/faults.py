@@ -320,7 +320,7 @@ _CATALOGUE = (
     ),
     Fault(
         "nested-reply",
-        "101, silence; LIST_SUBSCRIPTIONS answered with a 720 KB reply nested 900 deep",
+        "101, then a 720 KB reply nested 900 deep, also the answer to any request",
         _S.FIRST_MESSAGE, _E.INVALID_PAYLOAD, "server",
         note="over the 64 KiB a message is parsed at (payload.MAX_PARSED): a problem, never "
         "parsed, never kept",

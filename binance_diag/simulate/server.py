@@ -445,8 +445,8 @@ class BinanceStreamServer(StreamPeer):
         fault = self.fault
         if fault == "control-close":
             await session.close(1008, HOSTILE_CLOSE_REASON)
-        elif fault == "nested-reply":
-            return  # silence: the request's answer is the hostile part (on_text)
+        elif fault == "nested-reply":  # unprompted, and as the answer to any request
+            await session.send_raw(_nested_reply_frame(7))
         elif fault == "surrogate-payload":
             await session.send_text('{"result":"\\ud800x","id":"\\udc80"}')
             for stream in subscriptions:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import socket
 
 from binance_diag.model import ErrorKind, StageName, StageStatus
-from binance_diag.probe.base import ProbeState, Tracer, failed, passed
+from binance_diag.probe.base import (
+    TIMELINE_HEAD,
+    TIMELINE_TAIL,
+    ProbeState,
+    Tracer,
+    failed,
+    passed,
+)
 from binance_diag.probe.connection import Connection
 
 
@@ -45,3 +52,26 @@ def test_closing_the_state_closes_its_connection() -> None:
         state.close()
         assert ours.fileno() == -1
         assert peer.recv(1) == b""  # the peer sees EOF
+
+
+def test_the_timeline_keeps_its_first_and_last_events_and_counts_the_rest() -> None:
+    """A flood of replies added a timeline event each: 886k of them, 236 s to report."""
+    tracer = Tracer()
+    for n in range(100_000):
+        tracer.event(f"event {n}")
+    events = [e.event for e in tracer.events]
+    assert len(events) == TIMELINE_HEAD + 1 + TIMELINE_TAIL
+    assert events[:2] == ["event 0", "event 1"] and events[-1] == "event 99999"
+    kept = TIMELINE_HEAD + TIMELINE_TAIL
+    assert events[TIMELINE_HEAD] == (
+        f"… {100_000 - kept} events not kept (timeline cap {kept}: the first "
+        f"{TIMELINE_HEAD} and the last {TIMELINE_TAIL} are)")
+    times = [e.at for e in tracer.events]
+    assert times == sorted(times)
+
+
+def test_timeline_events_are_one_printable_line() -> None:
+    tracer = Tracer()
+    tracer.event("close frame received: 1008 \x1b]0;pwned\x07\n::error::x")
+    (event,) = tracer.events
+    assert event.event == "close frame received: 1008 \\x1b]0;pwned\\x07\\n::error::x"

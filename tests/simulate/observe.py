@@ -27,6 +27,7 @@ from websockets.protocol import State
 from websockets.uri import parse_uri
 
 from binance_diag.model import ErrorKind, StageName
+from binance_diag.probe.sansio.payload import MAX_PARSED
 from binance_diag.simulate.scenario import Scenario
 
 Outcome = tuple[StageName, ErrorKind] | None
@@ -219,6 +220,8 @@ def _first_message(
 
 def _is_expected_event(data: bytes | bytearray | memoryview, symbols: Sequence[str]) -> bool:
     """True for the awaited aggTrade; False for a reply or a notice (read on); else fail."""
+    if len(data) > MAX_PARSED:  # as the probe: no market event or reply is this big
+        raise _Failed(StageName.FIRST_MESSAGE, ErrorKind.INVALID_PAYLOAD)
     try:
         message = json.loads(bytes(data))
     except (ValueError, RecursionError):

@@ -25,6 +25,11 @@ EXCERPT = 200
 """Characters of a message kept as evidence (escaped, so up to 4x as many are printed)."""
 MAX_EVENT_TIME_MS = 2**53
 """Event times are Unix milliseconds; beyond 2**53 a float (and any report) loses them."""
+MAX_PARSED = 65536
+"""Characters of a message worth parsing: an aggTrade event is ~200, Binance's answer to
+LIST_SUBSCRIPTIONS for 1 024 streams ~30 000. Parsing is the one cost per message a peer
+chooses (720 KB nested 900 deep: ~0.3 s of a blocked loop, and 75 MB); past this, the
+message is a problem, not parsed."""
 MAX_SCALAR = 100
 """Characters kept of a string value quoted in a problem (a stream or symbol name)."""
 
@@ -69,6 +74,11 @@ def classify_message(
 ) -> Event | Reply | Problem:
     """Decide what one data frame is: the expected event, a reply, or a problem."""
     excerpt = excerpt_of(text)
+    if len(text) > MAX_PARSED:
+        return Problem(ErrorKind.INVALID_PAYLOAD,
+                       f"message of {len(text)} characters, over the {MAX_PARSED} any market "
+                       "event or reply takes: not parsed", {"excerpt": excerpt,
+                                                            "length": len(text)})
     try:
         message = json.loads(text)
     except RecursionError:
