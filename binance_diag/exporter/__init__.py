@@ -8,7 +8,7 @@ scrape's own timeout (budget.py), on its own thread and event loop under the pro
 their full reports on `/` and `/report` (history.py, pages.py); server.py routes the requests,
 service.py runs it until a signal.
 
-Held streams (`watch` targets with live gauges between scrapes) wait for the `watch` command:
-`server.Exporter.live_collectors` is where their collectors will join `/metrics`, and a
-`[watch]` table in the modules file is refused with that explanation.
+Held streams (`[watch.NAME]` targets) run as `watch` sessions on one event loop of the
+exporter's (watching.py), started with it and reconciled on reload; their live figures join
+`/metrics` through `server.Exporter.live_collectors` (watchmetrics.py).
 """

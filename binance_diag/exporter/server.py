@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from prometheus_client.registry import Collector
+from prometheus_client.registry import Collector, CollectorRegistry
 
 from .. import __version__
 from ..config.errors import ConfigError
@@ -37,6 +37,8 @@ from .modules import DEFAULT_MODULE, Modules, load_modules
 from .pages import status_page
 from .probing import ProbeSlots, probe_within
 from .selfmetrics import ExporterMetrics
+from .watching import WatchTargets
+from .watchmetrics import WatchCollector
 
 DEFAULT_MAX_CONCURRENT = 16
 REQUEST_TIMEOUT = 30.0
@@ -70,9 +72,22 @@ class Exporter:
         self.metrics.reloaded(True)
         for name in modules.modules:
             self.metrics.module_seen(name)
-        self.live_collectors: list[Collector] = []
-        """Hook for `watch` targets: collectors of held streams, exported on /metrics
-        between scrapes. Nothing adds to it until the `watch` command exists."""
+        self.watching = WatchTargets(self.environ)
+        self.live_collectors: list[Collector] = [WatchCollector(self.watching.figures)]
+        """Collectors read at each /metrics scrape, between probes: the held streams'."""
+        self._started = False
+
+    def start(self) -> None:
+        """Start the modules file's watch targets (held streams)."""
+        with self._lock:
+            self._started = True
+        self.watching.apply(self.modules.watch)
+
+    def close(self) -> None:
+        """Stop the held streams (the HTTP server is stopped by its owner)."""
+        with self._lock:
+            self._started = False
+        self.watching.close()
 
     @property
     def modules(self) -> Modules:
@@ -89,8 +104,11 @@ class Exporter:
             return str(exc)
         with self._lock:
             self._modules = modules
+            started = self._started
         for name in modules.modules:
             self.metrics.module_seen(name)
+        if started:
+            self.watching.apply(modules.watch)
         self.metrics.reloaded(True)
         return None
 
@@ -144,8 +162,6 @@ class Exporter:
     def exporter_metrics(self) -> Response:
         body = generate_latest(self.metrics.registry)
         for collector in self.live_collectors:
-            from prometheus_client.registry import CollectorRegistry
-
             live = CollectorRegistry(auto_describe=False)
             live.register(collector)
             body += generate_latest(live)
@@ -257,14 +273,17 @@ class ExporterServer(ThreadingHTTPServer):
 @contextmanager
 def running(exporter: Exporter, host: str = "127.0.0.1", port: int = 0
             ) -> Iterator[ExporterServer]:
-    """Serve on a thread for the block, then shut down (tests, benchmarks)."""
+    """Serve on a thread for the block, its watch targets held, then shut all down (tests,
+    benchmarks)."""
     server = ExporterServer(exporter, host, port)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name="exporter", daemon=True)
     thread.start()
     try:
+        exporter.start()
         yield server
     finally:
         server.shutdown()
         server.server_close()
         thread.join(5)
+        exporter.close()

@@ -55,18 +55,24 @@ def serve(
 
     previous = signal.signal(signal.SIGHUP, reload)
     try:
+        exporter.start()
+        if exporter.modules.watch:
+            print(f"binance-diag serve: holding streams (watch: "
+                  f"{', '.join(exporter.modules.watch)})", file=err, flush=True)
         server.serve_forever(poll_interval=0.2)
     finally:
         signal.signal(signal.SIGHUP, previous)
         server.server_close()
+        exporter.close()
     return ExitCode.OK
 
 
 def _reload(exporter: Exporter, err: TextIO) -> None:
     error = exporter.reload()
     if error is None:
-        print(f"binance-diag serve: reloaded (modules: {', '.join(exporter.modules.modules)})",
-              file=err, flush=True)
+        watch = ", ".join(exporter.modules.watch)
+        print(f"binance-diag serve: reloaded (modules: {', '.join(exporter.modules.modules)}"
+              f"{f'; watch: {watch}' if watch else ''})", file=err, flush=True)
     else:
         print(f"binance-diag serve: reload failed, modules kept: {error}", file=err,
               flush=True)

@@ -17,6 +17,7 @@ import contextlib
 import signal
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -77,6 +78,10 @@ class WatchSession:
     _numbers: int = 0
     _idle: asyncio.Event = field(default_factory=asyncio.Event)
     """Set while no stall investigation is in flight."""
+    on_event: Callable[[WatchEvent], None] | None = None
+    """Told each new event as it is made (the exporter counts them for /metrics)."""
+    kept_events: int = KEPT_EVENTS
+    """Events kept one by one for the summary; the exporter, which writes none, keeps few."""
 
     def __post_init__(self) -> None:
         self.stats = HeldStreamStats(self.started)
@@ -105,7 +110,9 @@ class WatchSession:
                            details=dict(details), report=report)
         self.counts[conclusion.value] += 1
         self.events.append(event)
-        del self.events[:-KEPT_EVENTS]
+        del self.events[:max(len(self.events) - self.kept_events, 0)]
+        if self.on_event is not None:
+            self.on_event(event)
         self.line(f"[{event.severity.value}] {kind.value}: {title}")
         self.write(event)
         return event

@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import generate_latest
+from prometheus_client.registry import CollectorRegistry
 
 from binance_diag.exporter.metrics import probe_registry
 from binance_diag.exporter.probing import ProbeSlots
 from binance_diag.exporter.selfmetrics import ExporterMetrics
+from binance_diag.exporter.watching import HeldFigures
+from binance_diag.exporter.watchmetrics import WatchCollector
 from binance_diag.model import ErrorKind, LoopStats, StageName
 from tests.reports import make_report
 from tests.utils import ROOT
@@ -22,7 +25,8 @@ from tests.utils import ROOT
 pytestmark = pytest.mark.timeout(30)
 DOCS = ROOT / "docs" / "prometheus"
 PROMQL_BUILTINS = {"sum", "by", "count", "or", "vector", "min", "max", "time", "rate",
-                   "avg_over_time", "max_over_time", "label_values", "up", "humanizeDuration"}
+                   "avg_over_time", "max_over_time", "label_values", "up", "humanizeDuration",
+                   "increase"}
 
 
 def exported_names() -> set[str]:
@@ -32,6 +36,10 @@ def exported_names() -> set[str]:
         text = generate_latest(probe_registry(report, 1.0)).decode()
         names |= set(re.findall(r"^# TYPE (\S+)", text, re.M))
     own = generate_latest(ExporterMetrics(ProbeSlots(1)).registry).decode()
+    held = HeldFigures("btc", ("BTCUSDT",), "wss://x", True, 1, 0.1, 10.0, 0, 0, {})
+    live = CollectorRegistry(auto_describe=False)
+    live.register(WatchCollector(lambda: [held]))
+    own += generate_latest(live).decode()
     names |= {n.removesuffix("_total") + ("_total" if t == "counter" else "")
               for n, t in re.findall(r"^# TYPE (\S+) (\S+)", own, re.M)}
     return names
@@ -49,7 +57,7 @@ def test_promtool_checks_the_alert_rules() -> None:
     checked = subprocess.run(["promtool", "check", "rules", str(DOCS / "alerts.yml")],
                              capture_output=True, text=True, timeout=30, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 6 rules found" in checked.stdout
+    assert "SUCCESS: 8 rules found" in checked.stdout
 
 
 def test_the_dashboard_graphs_exported_metrics() -> None:
@@ -62,18 +70,21 @@ def test_the_dashboard_graphs_exported_metrics() -> None:
             used |= metric_names(target["expr"])
     assert used and used <= exported, used - exported
     assert {"probe_success", "probe_binance_stage_duration_seconds",
-            "probe_binance_failure"} <= used
+            "probe_binance_failure", "binance_watch_stalls_total",
+            "binance_watch_last_message_age_seconds"} <= used
 
 
 def test_the_alerts_use_exported_metrics() -> None:
     text = (DOCS / "alerts.yml").read_text()
     used = {n for line in re.findall(r"expr: (.*)", text) for n in metric_names(line)}
     assert used - {"up"} <= exported_names(), used - exported_names()
+    assert "binance_watch_stalls_total" in used
 
 
 def test_the_guide_names_every_metric() -> None:
     guide = (ROOT / "docs" / "prometheus.md").read_text()
-    missing = {n for n in exported_names() if n.startswith("probe_") and n not in guide}
+    missing = {n for n in exported_names()
+               if n.startswith(("probe_", "binance_watch_")) and n not in guide}
     assert not missing
 
 

@@ -33,6 +33,8 @@ needs_promtool = pytest.mark.skipif(
     PROMTOOL is None, reason="no promtool binary (apt-get install prometheus)")
 ARRIVAL_TIMEOUT = 40.0
 """Prometheus start-up, its first scrapes at 1 s intervals, and the query: ~5 s here."""
+WATCH = '[watch.btc-held]\nmodule = "healthy"\nsymbols = ["BTCUSDT"]\nevery = 600\n'
+"""A held stream beside the probes: its live figures come with the exporter's /metrics."""
 
 
 def free_port() -> int:
@@ -77,6 +79,7 @@ scrape_configs:
 def prometheus(tmp_path: Path, modules_file: Path) -> Iterator[tuple[str, str]]:
     """(Prometheus' base URL, the exporter's), both on 127.0.0.1, stopped on the way out."""
     assert PROMETHEUS is not None
+    modules_file.write_text(modules_file.read_text() + WATCH)
     exporter = Exporter(load_modules(modules_file), environ={}, timeout_offset=0.1)
     with running(exporter) as server:
         address = f"127.0.0.1:{server.port}"
@@ -152,18 +155,23 @@ def test_prometheus_scrapes_the_exporter(prometheus: tuple[str, str],
     assert min(expiry.values()) > time.time()
     assert wait_for(base, 'binance_diag_exporter_probes_total{module="healthy",'
                           'result="success"} > 0', 1)
+    [held] = wait_for(base, 'binance_watch_messages_total{target="btc-held"} > 0', 1)
+    assert held["metric"]["job"] == "binance-diag-exporter"
+    assert float(held["value"][1]) > 0
 
 
 @needs_promtool
 @pytest.mark.timeout(60)
 def test_promtool_accepts_the_exposition(modules_file: Path, tmp_path: Path) -> None:
     assert PROMTOOL is not None
+    modules_file.write_text(modules_file.read_text() + WATCH)
     exporter = Exporter(load_modules(modules_file), environ={})
     with running(exporter) as server:
         base = f"http://127.0.0.1:{server.port}"
         texts = [get(f"{base}/probe?target=BTCUSDT&module=healthy")[2],
                  get(f"{base}/probe?target=BTCUSDT&module=blocked")[2],
                  get(f"{base}/metrics")[2]]
+    assert 'binance_watch_up{target="btc-held"}' in texts[2]
     for text in texts:
         checked = subprocess.run([PROMTOOL, "check", "metrics"], input=text, text=True,
                                  capture_output=True, timeout=30, check=False)

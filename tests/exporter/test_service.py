@@ -48,12 +48,14 @@ def check_serve(process: subprocess.Popen[str], modules_file: Path,
     base = match.group(1)
     status, _, body = get(f"{base}/probe?target=BTCUSDT&module=healthy")
     assert status == 200 and value(body, "probe_success") == 1
-    modules_file.write_text(module_table("fresh", peers["healthy"]))
+    modules_file.write_text(module_table("fresh", peers["healthy"])
+                            + '[watch.held]\nmodule = "fresh"\nsymbols = "BTCUSDT"\n')
     process.send_signal(signal.SIGHUP)
-    assert "reloaded (modules: fresh)" in process.stderr.readline()
+    assert "reloaded (modules: fresh; watch: held)" in process.stderr.readline()
     assert get(f"{base}/probe?target=BTCUSDT&module=fresh")[0] == 200
     assert get(f"{base}/probe?target=BTCUSDT&module=healthy")[0] == 400
-    process.send_signal(signal.SIGTERM)
+    assert value(get(f"{base}/metrics")[2], "binance_watch_stalls_total", target="held") == 0
+    process.send_signal(signal.SIGTERM)  # the held stream is closed on the way out
     assert process.wait(START_TIMEOUT) == 143
 
 
