@@ -27,11 +27,10 @@ COVERED_ELSEWHERE = {
 }
 """Module (relative to binance_diag/) -> where it is tested instead of a mirror module."""
 
-IN_PROGRESS_BY_OTHERS = {
-    # -- in progress by others at the time of writing (tests/test_house.py's commit) --------
-    # Modules that existed in the working tree without a mirror while colleagues were still
-    # writing them. Remove an entry when its mirror lands; the list should end up empty.
-}
+IN_PROGRESS_BY_OTHERS: set[str] = set()
+"""Modules (relative to binance_diag/) a colleague is still writing, without their mirror
+yet: add one only while its work is uncommitted, and remove it when its mirror lands. Empty
+otherwise."""
 
 
 def is_declaration(statement: ast.stmt) -> bool:
