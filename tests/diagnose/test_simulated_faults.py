@@ -72,7 +72,7 @@ EXPECTED = {
     "stall-after": "probe.healthy",
     "ping-timeout": "probe.healthy",
     "reply-flood": "message.link_stalled",
-    "nested-reply": "message.silent_stream",
+    "nested-reply": "message.invalid_payload",
     "event-flood": "probe.healthy",
     "fragment-flood": "message.protocol_violation",
     "surrogate-payload": "message.wrong_stream",
