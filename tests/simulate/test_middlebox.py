@@ -31,7 +31,8 @@ def test_the_name_of_a_real_client_hello(name: str | None) -> None:
 
 
 @pytest.mark.parametrize("data", [b"", b"GET / HTTP/1.1\r\n\r\n", b"\x16\x03\x01" + b"\xff" * 60,
-                                  client_hello("stream.binance.com")[:60]])
+                                  client_hello("stream.binance.com")[:60]],
+                         ids=["empty", "http", "garbage", "truncated-hello"])
 def test_anything_else_reads_as_no_name(data: bytes) -> None:
     assert client_hello_sni(data) is None
 
