@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ...model import JSON, ErrorKind, StageName
+from ...sanitize import peer_text
 from ...timing import Deadline
 from .base import Planned, Verdict
 from .catalogue import REFUSAL
@@ -89,16 +90,16 @@ def parse_response(data: bytes) -> Refusal:
     status, reason = None, ""
     match = re.match(r"HTTP/\d(?:\.\d)? (\d{3}) ?(.*)", lines[0] if lines else "")
     if match:
-        status, reason = int(match.group(1)), match.group(2)
+        status, reason = int(match.group(1)), peer_text(match.group(2))
     headers: dict[str, str] = {}
     for line in lines[1:]:
         name, sep, value = line.partition(":")
         if sep and name.strip().lower() in RELEVANT_HEADERS:
-            headers[name.strip().lower()] = value.strip()
+            headers[name.strip().lower()] = peer_text(value.strip())
     if "chunked" in headers.get("transfer-encoding", ""):
         body = _dechunk(body)
     text = body.decode("utf-8", errors="replace")
-    says = _words(text, headers.get("content-type", ""))
+    says = peer_text(_words(text, headers.get("content-type", "")), limit=None)
     category = next((name for name, sign in _SIGNS if sign.search(says)), "status_only")
     request_id = _header_id(headers) or _first(_REQUEST_ID, says)
     return Refusal(status, reason, headers, says, category, request_id,
