@@ -24,7 +24,8 @@ from .view import RunView
 QUOTE = 200
 """The longest quote of the body kept in the result."""
 RELEVANT_HEADERS = ("server", "via", "retry-after", "x-cache", "x-amz-cf-id", "cf-ray",
-                    "x-request-id", "x-squid-error", "location", "content-type")
+                    "x-request-id", "x-squid-error", "location", "content-type",
+                    "transfer-encoding")
 _REQUEST_ID = re.compile(r"(?:request[ -]?id|ray id|reference(?: number)?|incident id|"
                          r"support id)\s*[:#]?\s*([A-Za-z0-9._=-]{6,})", re.IGNORECASE)
 _CATEGORY = re.compile(r"categor(?:y|ies)\s*[:=]?\s*[\"'“]?([A-Za-z][\w &/-]{2,40}?)"

@@ -57,8 +57,6 @@ def test_an_html_page_is_read_as_text_without_its_script() -> None:
     assert refusal.category == "waf_block"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: parse_response keeps only RELEVANT_HEADERS, "
-                   "which lack transfer-encoding, so a chunked body is never de-chunked")
 def test_a_chunked_body_is_reassembled() -> None:
     body = "7\r\nToo man\r\nb\r\ny requests\r\n0\r\n\r\n"
     refusal = parse_response(answer("429 x", body, "Transfer-Encoding: chunked"))
