@@ -50,12 +50,16 @@ async def run_experiments(view: RunView, budget: float,
             continue
         say(f"experiment {item.name} started: {item.action}")
         started[index] = (time.perf_counter(), utc_now())
-        tasks[asyncio.ensure_future(_bounded(item, deadline))] = index
+        task = asyncio.ensure_future(_bounded(item, deadline))
+        task.add_done_callback(_retrieve)  # whenever it ends, even after we stopped waiting
+        tasks[task] = index
     if tasks:
-        done, pending = await asyncio.wait(tasks, timeout=max(deadline.remaining() - MARGIN,
-                                                              0.0))
-        for task in pending:
-            task.cancel()
+        try:
+            _, pending = await asyncio.wait(tasks, timeout=max(deadline.remaining() - MARGIN,
+                                                               0.0))
+        finally:  # also when the run itself is cancelled (Ctrl-C): no experiment outlives it
+            for task in tasks:
+                task.cancel()
         if pending:
             await asyncio.wait(pending, timeout=MARGIN)
         for task, index in tasks.items():
@@ -74,6 +78,13 @@ async def _bounded(item: Planned, deadline: Deadline) -> Verdict:
     assert item.run is not None
     async with asyncio.timeout(max(deadline.remaining() - MARGIN, 0.0)):
         return await item.run(deadline)
+
+
+def _retrieve(task: asyncio.Task[Verdict]) -> None:
+    """Read how an experiment ended, so that one abandoned past the budget is never logged
+    as "Task exception was never retrieved"; its verdict is already inconclusive."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _verdict(task: asyncio.Task[Verdict], budget: float) -> Verdict:

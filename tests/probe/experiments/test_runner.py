@@ -76,3 +76,34 @@ def test_nothing_planned_is_nothing_run(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_the_real_families_plan_nothing_for_a_run_that_passed() -> None:
     assert runner.plan_experiments(VIEW) == []
+
+
+async def outlives_its_cancel(deadline: Deadline) -> Verdict:
+    """Swallows every cancellation, then fails after the runner stopped waiting."""
+    end = time.perf_counter() + deadline.remaining() + runner.MARGIN + 100 * MS
+    while (left := end - time.perf_counter()) > 0:
+        try:
+            await asyncio.sleep(left)
+        except asyncio.CancelledError:
+            pass
+    raise TimeoutError("late")
+
+
+@pytest.mark.timeout(10)
+def test_an_experiment_that_ends_after_the_budget_is_never_an_unretrieved_exception(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "FAMILIES", families(Planned(OTHER_PORT, "x", outlives_its_cancel)))
+    complaints: list[str] = []
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(
+            lambda loop, context: complaints.append(str(context.get("message"))))
+        [record] = await runner.run_experiments(VIEW, 200 * MS)
+        assert record.outcome == INCONCLUSIVE
+        await asyncio.sleep(runner.MARGIN + 400 * MS)  # it ends with TimeoutError meanwhile
+        import gc
+
+        gc.collect()
+
+    asyncio.run(main())
+    assert not [c for c in complaints if "never retrieved" in c], complaints
