@@ -35,3 +35,28 @@ def test_no_proxy_anywhere() -> None:
     assert proxy_line({}) == "proxy: none (no HTTPS_PROXY/ALL_PROXY set)"
     assert environment_line({"tool": "0.1.0"}).endswith(
         " · proxy: none (no HTTPS_PROXY/ALL_PROXY set)")
+
+
+def test_an_interrupted_run_says_so_not_healthy() -> None:
+    """A signal during TLS: the stages before passed, none failed, the exit code is 130."""
+    from dataclasses import replace
+
+    from binance_diag.model import StageName, StageStatus
+    from binance_diag.render.view import report_view
+    from tests.reports import make_report
+
+    report = make_report()
+    stages = []
+    for stage in report.stages:
+        if stage.name is StageName.TLS:
+            stage = replace(stage, status=StageStatus.SKIPPED, duration_ms=None, details={
+                "reason": "interrupted by SIGINT after 120 ms, before it ended",
+                "interrupted": "SIGINT", "interrupted_after_ms": 120.0})
+        elif stage.name in (StageName.WS_UPGRADE, StageName.FIRST_MESSAGE):
+            stage = replace(stage, status=StageStatus.SKIPPED, duration_ms=None, details={
+                "reason": "not reached: the run was interrupted by SIGINT"})
+        stages.append(stage)
+    view = report_view(replace(report, stages=tuple(stages), findings=()))
+    assert view.headline.startswith("INTERRUPTED at ") and "by SIGINT" in view.headline
+    assert "HEALTHY" not in view.headline
+    assert report_view(report).headline.startswith("HEALTHY")
