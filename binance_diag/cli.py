@@ -12,7 +12,14 @@ from typing import Annotated, NoReturn
 import typer
 
 from . import __version__
-from .commands.help import HELP_OPTIONS, ROOT_EPILOG, Command, epilog
+from .commands.help import (
+    HELP_OPTIONS,
+    PROGRAM_EXIT_CODE,
+    ROOT_EPILOG,
+    SIMULATOR_EXIT_CODES,
+    TOOL_EXIT_CODES,
+    register,
+)
 from .commands.loopwatch import loopwatch
 from .commands.probe import endpoints, probe
 from .commands.schema import schema
@@ -52,7 +59,10 @@ def _root(
     """binance-diag: staged probes of Binance WebSocket market streams."""
 
 
-app.command(cls=Command, epilog=epilog(
+# Every command goes through `register`: examples and exit codes in its help, arguments by
+# metavar (tests/commands/test_help.py walks the app, so one added otherwise fails there).
+register(
+    app, probe,
     "binance-diag probe BTCUSDT",
     "binance-diag probe BTCUSDT ETHUSDT --endpoint spot,data-stream",
     "binance-diag probe BTCUSDT --resolver 1.1.1.1 --timeout 3",
@@ -60,35 +70,26 @@ app.command(cls=Command, epilog=epilog(
     "binance-diag probe BTCUSDT -q --format junit --output probe.xml",
     "binance-diag probe BTCUSDT --format nagios --warn tls=500 --crit tls=2000",
     "binance-diag probe BTCUSDT --proxy http://proxy.example:3128 --duration 30",
-))(probe)
-app.command(cls=Command, epilog=epilog(
-    "binance-diag endpoints", "binance-diag probe BTCUSDT --endpoint all",
-    exit_codes=False))(endpoints)
-app.command(cls=Command, epilog=epilog(
-    "binance-diag simulate --list",
-    "binance-diag simulate --fault tls-hang",
-    "binance-diag simulate --fault http-451 --dns --symbols BTCUSDT,ETHUSDT",
-    exit_codes=False))(simulate)
-app.command(cls=Command, epilog=epilog(
-    "binance-diag demo", "binance-diag demo --fault http-451 --format markdown",
-    "binance-diag demo --all"))(demo)
-app.command(cls=Command, epilog=epilog(
-    "binance-diag loopwatch -- python mybot.py --live",
-    "binance-diag loopwatch --threshold 50 --report loop.json -- python -m mybot",
-    exit_codes=False) + "\n\nExit code: the program's own (128+N when it died of signal N).")(
-    loopwatch)
-app.command(cls=Command, epilog=epilog(
-    "binance-diag serve",
-    "binance-diag serve --config modules.toml --listen 127.0.0.1:9115",
-    "curl '127.0.0.1:9115/probe?target=BTCUSDT&module=default'",
-    exit_codes=False))(serve)
-app.command(cls=Command, epilog=epilog(
-    "binance-diag schema probe > probe-1.schema.json", "binance-diag schema --list",
-    exit_codes=False))(schema)
+)
+register(app, endpoints, "binance-diag endpoints", "binance-diag probe BTCUSDT --endpoint all",
+         exit_codes=TOOL_EXIT_CODES)
+register(app, simulate, "binance-diag simulate --list", "binance-diag simulate --fault tls-hang",
+         "binance-diag simulate --fault http-451 --dns --symbols BTCUSDT,ETHUSDT",
+         exit_codes=SIMULATOR_EXIT_CODES)
+register(app, demo, "binance-diag demo", "binance-diag demo --fault http-451 --format markdown",
+         "binance-diag demo --all")
+register(app, loopwatch, "binance-diag loopwatch -- python mybot.py --live",
+         "binance-diag loopwatch --threshold 50 --report loop.json -- python -m mybot",
+         exit_codes=PROGRAM_EXIT_CODE)
+register(app, serve, "binance-diag serve",
+         "binance-diag serve --config modules.toml --listen 127.0.0.1:9115",
+         "curl '127.0.0.1:9115/probe?target=BTCUSDT&module=default'",
+         exit_codes=TOOL_EXIT_CODES)
+register(app, schema, "binance-diag schema probe > probe-1.schema.json",
+         "binance-diag schema --list", exit_codes=TOOL_EXIT_CODES)
+register(app, watch, "binance-diag watch BTCUSDT --duration 8h --every 60s --reports incidents/",
+         "binance-diag watch BTCUSDT ETHUSDT --stall-floor 30s 2> watch.log")
 
-app.command(cls=Command, epilog=epilog(
-    "binance-diag watch BTCUSDT --duration 8h --every 60s --reports incidents/",
-    "binance-diag watch BTCUSDT ETHUSDT --stall-floor 30s 2> watch.log"))(watch)
 
 def _fail(message: str) -> NoReturn:
     print(f"binance-diag: error: {message}", file=sys.stderr)

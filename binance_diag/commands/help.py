@@ -6,8 +6,10 @@ Epilog paragraphs start with Click's `\\b` marker: kept line by line, not rewrap
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import typer
 from typer.core import TyperArgument, TyperCommand
 
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
@@ -21,15 +23,47 @@ Exit codes:
   3  UNKNOWN: could not run as asked (bad option, unreadable file); one line, no traceback
   130  interrupted (Ctrl-C)
   143  terminated (SIGTERM: a cancelled CI job, `timeout`)"""
+"""The exit codes of a command that probes (DESIGN.md §5)."""
+
+TOOL_EXIT_CODES = """\b
+Exit codes:
+  0  done
+  3  UNKNOWN: could not run as asked (bad option, unreadable file); one line, no traceback
+  130  interrupted (Ctrl-C)
+  143  terminated (SIGTERM)"""
+"""The exit codes of a command that lists, prints or serves, and probes nothing."""
+
+SIMULATOR_EXIT_CODES = """\b
+Exit codes:
+  0  stopped by Ctrl-C or SIGTERM (its normal end), or --list printed
+  3  UNKNOWN: could not run as asked (unknown fault, busy port); one line, no traceback"""
+"""`simulate` runs until a signal stops it: that is success."""
+
+PROGRAM_EXIT_CODE = """\b
+Exit code: the program's own (128+N when it died of signal N)."""
+"""`loopwatch`: the program it ran decides."""
+
+EXIT_CODES_HEADINGS = ("\b\nExit codes:\n", "\b\nExit code: ")
+"""How an exit-codes paragraph starts: `epilog` refuses any other, the help test looks for
+them in every registered command."""
 
 
-def epilog(*examples: str, exit_codes: bool = True) -> str:
-    """`Examples:` (one command a line) then, for commands that probe, the exit codes."""
-    parts = ["\b\nExamples:\n" + "\n".join(f"  {example}" for example in examples)]
-    if exit_codes:
-        parts.append(EXIT_CODES)
-    parts.append("Docs: docs/cli.md in the source distribution.")
-    return "\n\n".join(parts)
+def epilog(*examples: str, exit_codes: str = EXIT_CODES) -> str:
+    """`Examples:` (one command a line), the exit codes, where the docs are. A command
+    registered without examples or exit codes is a mistake caught at import."""
+    if not examples:
+        raise ValueError("every command's help shows at least one example")
+    if not exit_codes.startswith(EXIT_CODES_HEADINGS):
+        raise ValueError(f"not an exit-codes paragraph: {exit_codes[:40]!r}")
+    examples_text = "\b\nExamples:\n" + "\n".join(f"  {example}" for example in examples)
+    return "\n\n".join((examples_text, exit_codes,
+                        "Docs: docs/cli.md in the source distribution."))
+
+
+def register(app: typer.Typer, function: Callable[..., None], *examples: str,
+             exit_codes: str = EXIT_CODES) -> None:
+    """Add a command to the app the one way: metavars (`Command`), examples, exit codes."""
+    app.command(cls=Command, epilog=epilog(*examples, exit_codes=exit_codes))(function)
 
 
 ROOT_EPILOG = epilog(

@@ -4,12 +4,36 @@ metavars instead of Python types, shell completion - as a user runs them."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
+import typer
+from typer.core import TyperGroup
 
+from binance_diag.cli import app
+from binance_diag.commands.help import EXIT_CODES_HEADINGS, Command, epilog, register
 from tests.commands.helpers import run_cli
 
-COMMANDS = ("probe", "endpoints", "simulate", "demo", "loopwatch", "serve", "schema")
+
+def registered_commands(of: typer.Typer = app) -> dict[str, Any]:
+    """Every command the app has, as Click sees it: not a list kept by hand."""
+    group = typer.main.get_command(of)
+    assert isinstance(group, TyperGroup)
+    return dict(group.commands)
+
+
+def help_problems(command: Any) -> list[str]:
+    """What a command's help lacks: `register` (metavars), examples, exit codes."""
+    problems = [] if isinstance(command, Command) else ["not registered with register()"]
+    text = command.epilog or ""
+    if not re.search(r"Examples:\n  binance-diag", text):
+        problems.append("no examples")
+    if not any(heading in text for heading in EXIT_CODES_HEADINGS):
+        problems.append("no exit codes")
+    return problems
+
+
+COMMANDS = tuple(registered_commands())
 PYTHON_TYPE = re.compile(r"<(list\[[^>]*\]|int|float|str|bool|path|file|dir|text|integer)>",
                          re.IGNORECASE)
 
@@ -25,6 +49,37 @@ def test_dash_h_is_help_and_shows_no_python_type(command: str) -> None:
     assert re.search(r"Examples:\n +binance-diag", short.stdout), short.stdout
     assert not PYTHON_TYPE.search(short.stdout), PYTHON_TYPE.search(short.stdout)
     assert "{" not in short.stdout.splitlines()[0]  # typer's `{SYMBOL}...` usage
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_registered_command_has_examples_exit_codes_and_metavars(name: str) -> None:
+    assert help_problems(registered_commands()[name]) == [], name
+
+
+@pytest.mark.timeout(30)
+def test_the_walk_sees_the_late_commands() -> None:
+    assert {"probe", "endpoints", "simulate", "demo", "loopwatch", "serve", "schema",
+            "watch"} <= set(COMMANDS)
+
+
+def late() -> None:
+    """A command added late."""
+
+
+@pytest.mark.timeout(30)
+def test_a_command_added_the_old_way_fails_the_walk() -> None:
+    bare = typer.Typer()
+    bare.command(name="a")(late)
+    bare.command(name="b", cls=Command, epilog="\\b\nExamples:\n  binance-diag b")(late)
+    register(bare, late, "binance-diag c")  # named after the function
+    found = {name: help_problems(command) for name, command in registered_commands(bare).items()}
+    assert found == {"a": ["not registered with register()", "no examples", "no exit codes"],
+                     "b": ["no exit codes"], "late": []}
+    with pytest.raises(ValueError, match="example"):
+        epilog()
+    with pytest.raises(ValueError, match="exit-codes"):
+        epilog("binance-diag x", exit_codes="Exit: whatever")
 
 
 @pytest.mark.timeout(30)
