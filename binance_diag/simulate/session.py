@@ -41,7 +41,10 @@ class WsSession:
 
     @property
     def is_open(self) -> bool:
-        return not self.closed.is_set() and self.protocol.state is State.OPEN
+        """Open for writing: the protocol's state, and a transport the client has not gone
+        from (asyncio logs every write to a lost connection otherwise)."""
+        return (not self.closed.is_set() and self.protocol.state is State.OPEN
+                and not self.writer.is_closing())
 
     async def read_request(self) -> Request | None:
         """The client's upgrade request; None if it sent garbage or went away first."""
