@@ -389,6 +389,20 @@ _CATALOGUE = (
         note="pings every 0.25 s unless told; a probe that answers pings passes (and records "
         "them); one that does not gets (first_message, closed) with code 1008",
     ),
+    Fault(
+        "clock-skew",
+        "the server's clock is clock_offset_s (5 s) ahead: event times and /api/v3/time",
+        None, None, "server",
+        note="the first message arrives, so a probe passes; its server-time measurement "
+        "says this machine's clock is off by ~5 s (without it: clock skew, a guess)",
+    ),
+    Fault(
+        "late-delivery",
+        "each event arrives delivery_delay_s (3 s) after its event time; the clock is right",
+        None, None, "server",
+        note="a probe passes; its server-time measurement says the clock is right and "
+        "delivery is late",
+    ),
     # Faults for `watch`: they strike after the first message, on a held stream.
     Fault(
         "stall-held",

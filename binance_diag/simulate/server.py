@@ -29,12 +29,14 @@ from .market import (
     Route,
     TradeTape,
     live_symbol,
+    now_ms,
     other_symbol,
     parse_route,
     server_shutdown_event,
     wrap,
 )
 from .peer import LOOPBACK_V4, StreamPeer
+from .servertime import is_time_path, serve_time
 from .session import WsSession
 from .tcp import READ_SIZE, TcpBehaviour, run_behaviour
 
@@ -131,6 +133,11 @@ class ServerOptions:
     """maintenance: seconds after the first connection when open connections are shut down."""
     lifetime: float = 3.0
     """daily-disconnect: seconds a connection lives. Binance: 24 hours."""
+    clock_offset_s: float = 5.0
+    """clock-skew: seconds the server's clock is ahead of the real time (negative: behind);
+    its event times and its REST server time alike."""
+    delivery_delay_s: float = 3.0
+    """late-delivery: seconds between an event's time and its delivery."""
 
 
 @dataclass(frozen=True)
@@ -271,6 +278,11 @@ class BinanceStreamServer(StreamPeer):
             return
         headers = tuple(request.headers.raw_items())
         self._record("requests", SeenRequest(request.path, headers, client))
+        if is_time_path(request.path):  # the REST server time, on the stream's host and port
+            await serve_time(session.reader, session.writer, self.server_ms,
+                             lambda path: self._record("requests",
+                                                       SeenRequest(path, (), client)))
+            return
         if self.fault == "upgrade-hang":
             while await session.reader.read(READ_SIZE):
                 pass
@@ -512,10 +524,28 @@ class BinanceStreamServer(StreamPeer):
                 return
             await asyncio.sleep(0)
 
+    def server_ms(self) -> int:
+        """The server's clock in ms: the real time, but for clock-skew."""
+        return now_ms() + self._clock_shift_ms()
+
+    def _clock_shift_ms(self) -> int:
+        return round(self.options.clock_offset_s * 1000) if self.fault == "clock-skew" else 0
+
+    def _stamped(self, data: dict[str, Any]) -> dict[str, Any]:
+        """An event's times by the server's clock; late-delivery: made `delivery_delay_s`
+        before it is sent."""
+        shift = self._clock_shift_ms()
+        if self.fault == "late-delivery":
+            shift = -round(self.options.delivery_delay_s * 1000)
+        if shift:
+            data["E"] += shift
+            data["T"] += shift
+        return data
+
     def _event_text(self, stream: str, symbol: str, combined: bool) -> str:
         if self.fault == "invalid-payload":
             return INVALID_PAYLOAD
-        data = self._tape.agg_trade(symbol)
+        data = self._stamped(self._tape.agg_trade(symbol))
         if self.fault == "wrong-payload" and self.options.wrong_payload == "event":
             data, stream = self._tape.trade(symbol), f"{symbol.lower()}@trade"
         elif self.fault == "wrong-payload":

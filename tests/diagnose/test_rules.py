@@ -7,7 +7,16 @@ import pytest
 
 from binance_diag.diagnose import RULES, RULES_BY_ID, diagnose
 from binance_diag.diagnose.rule import Scope
-from binance_diag.diagnose.rules import dns, message, paths, runtime, tls, transport, upgrade
+from binance_diag.diagnose.rules import (
+    clock,
+    dns,
+    message,
+    paths,
+    runtime,
+    tls,
+    transport,
+    upgrade,
+)
 from binance_diag.model import (
     ErrorKind,
     StageName,
@@ -71,7 +80,7 @@ def test_findings_are_deterministic() -> None:
 
 def test_every_rule_is_defined_by_one_module() -> None:
     """The per-module case runs (tests/diagnose/rules/) together cover the whole table."""
-    modules = (dns, message, paths, runtime, tls, transport, upgrade)
+    modules = (clock, dns, message, paths, runtime, tls, transport, upgrade)
     by_module = [rule_id for module in modules
                  for rule_id in rule_ids_of(module)]
     assert sorted(by_module) == sorted(RULES_BY_ID)

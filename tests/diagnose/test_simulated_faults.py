@@ -78,6 +78,8 @@ EXPECTED = {
     "surrogate-payload": "message.wrong_stream",
     "control-close": "message.closed_policy",
     "control-reason": "upgrade.forbidden",
+    "clock-skew": "message.clock_skew",
+    "late-delivery": "message.clock_skew",
 }
 """The root cause a probe without experiments names for each fault a probe can see; the
 faults the catalogue marks `for_watch` strike after the first message, so a probe passes

@@ -29,6 +29,7 @@ CATALOGUE = [
     "stale-reply", "reply-flood", "nested-reply", "event-flood", "fragment-flood",
     "surrogate-payload", "control-close", "control-reason", "deaf-peer",
     "slow-first-message", "server-shutdown", "stall-after", "ping-timeout",
+    "clock-skew", "late-delivery",
     "stall-held", "stall-all", "market-quiet", "pong-lost", "maintenance", "daily-disconnect",
 ]  # fmt: skip
 STAGE_TIMEOUT = 300 * MS

@@ -22,7 +22,7 @@ Cause Hypothesis.
 from __future__ import annotations
 
 from ..rule import Rule
-from . import dns, message, paths, runtime, tls, transport, upgrade
+from . import clock, dns, message, paths, runtime, tls, transport, upgrade
 
 RULES: tuple[Rule, ...] = (
     *runtime.PRECEDING,
@@ -39,6 +39,7 @@ RULES: tuple[Rule, ...] = (
     *paths.OBSERVATIONS,
     *tls.OBSERVATIONS,
     *message.OBSERVATIONS,
+    *clock.OBSERVATIONS,
     *runtime.HEALTHY,
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ...model import Blame, ErrorKind, Severity, StageName, StageStatus
+from ...model import Blame, ErrorKind, Severity, StageName
 from ...timing import format_ms
 from ..describe import code
 from ..facts import Facts
@@ -14,8 +14,6 @@ from .common import TRY_DATA_STREAM, USE_PROXY, detail, extra, with_path
 
 CRITICAL, WARNING = Severity.CRITICAL, Severity.WARNING
 MESSAGE = StageName.FIRST_MESSAGE
-CLOCK_SKEW_MS = 2000.0
-"""Event time further than this from the local clock: more than network latency explains."""
 
 EXCHANGE_INFO = Action("Check the symbol is listed and trading: `curl -s "
                        "'https://api.binance.com/api/v3/exchangeInfo?symbol={symbol}'` "
@@ -100,35 +98,6 @@ def close_code(*codes: int) -> Condition:
 def server_shutdown(facts: Facts, subject: Subject) -> bool:
     """a `serverShutdown` event"""
     return "serverShutdown" in (extra(subject, "event"), extra(subject, "reason"))
-
-
-def clock_skew(facts: Facts, subject: Subject) -> bool:
-    """event times differ from the local clock by over 2 s"""
-    if subject is None or subject.status is not StageStatus.OK:
-        return False
-    return any(abs(lag) > CLOCK_SKEW_MS for lag in _lags(subject))
-
-
-def _lags(subject: Subject) -> list[float]:
-    streams = detail(subject, "streams") or {}
-    return [info["event_time_lag_ms"] for info in streams.values()
-            if isinstance(info.get("event_time_lag_ms"), int | float)]
-
-
-def skew_values(facts: Facts, subject: Subject) -> Mapping[str, str]:
-    lag = max(_lags(subject), key=abs, default=0.0)
-    side = "behind" if lag < 0 else "ahead of"
-    return {"skew": format_ms(abs(lag)), "side": side}
-
-
-def skew_lines(facts: Facts, subject: Subject) -> list[str]:
-    lines = []
-    for name, info in (detail(subject, "streams") or {}).items():
-        lag = info.get("event_time_lag_ms")
-        if isinstance(lag, int | float):
-            lines.append(f"{code(name)}: event time E {info.get('event_time')} was received "
-                         f"{lag:+.0f} ms later by the local clock")
-    return lines
 
 
 FAILURES = (
@@ -388,18 +357,5 @@ OBSERVATIONS = (
         actions=(Action("In your program, treat a silence longer than a few seconds as a dead "
                         "connection: `async with asyncio.timeout(10): await ws.recv()`, then "
                         "reconnect"), TRY_DATA_STREAM),
-    ),
-
-    Rule(
-        "message.clock_skew", Scope.STAGE, WARNING, Blame.LOCAL,
-        title="This machine's clock is about {skew} {side} Binance's event times",
-        meaning="Event times differ from the local clock by more than network latency "
-                "explains: the local clock is off.",
-        hypothesis="Binance stamps each event with its own clock; the local receive time "
-                   "differs by {skew}, more than any network latency, so this machine's clock "
-                   "is off (signed REST requests will fail with -1021 too).",
-        stage=MESSAGE, when=clock_skew, evidence=skew_lines, values=skew_values,
-        actions=(Action("Check the local clock: `timedatectl status`, `chronyc tracking`"),
-                 Action("Resync: `sudo chronyc makestep` or `sudo timedatectl set-ntp true`")),
     ),
 )

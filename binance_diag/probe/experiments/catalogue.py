@@ -32,6 +32,7 @@ MARKET_DATA_HOST = "path.market_data_host"
 TUNNEL_VS_DIRECT = "proxy.tunnel_vs_direct"
 REFUSAL = "http.refusal"
 REPEAT = "timing.repeat"
+SERVER_TIME = "clock.server_time"
 
 _SPECS = (
     ExperimentSpec(
@@ -90,6 +91,13 @@ _SPECS = (
         "three TCP connects (round-trip time) and the slow stage once more on a new "
         "connection; at most one attempt timeout",
         ("once", "round_trips", "peer_slow"),
+    ),
+    ExperimentSpec(
+        SERVER_TIME,
+        "Is the event lag this machine's clock, or late delivery?",
+        "one TCP connection and TLS handshake to the market's REST host (a custom endpoint: "
+        "its own host and port), four GET /api/v3/time on it; at most the experiments budget",
+        ("clock_off", "late_delivery", "clock_off_and_late", "not_separated"),
     ),
 )
 

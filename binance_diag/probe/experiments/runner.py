@@ -1,8 +1,8 @@
 """Picks the experiments from what failed (or was slow) and runs them under one budget.
 
-Theory of operation: each family module (mss, hello, alternatives, tunnel, refusal, repeat)
-looks at the finished run (`RunView`) and plans what can tell its alternatives apart; the
-runner runs every planned experiment side by side, each bounded by the one deadline
+Theory of operation: each family module (mss, hello, alternatives, tunnel, refusal, repeat,
+clock) looks at the finished run (`RunView`) and plans what can tell its alternatives apart;
+the runner runs every planned experiment side by side, each bounded by the one deadline
 (`--experiments-timeout`), records the ones it may not run with the reason, and turns
 verdicts into `Experiment` records. An experiment still running at the deadline is
 cancelled and recorded as inconclusive: the budget is never overrun.
@@ -16,13 +16,14 @@ from collections.abc import Callable, Sequence
 
 from ...model import Experiment
 from ...timing import Deadline, utc_now
-from . import alternatives, hello, mss, refusal, repeat, tunnel
+from . import alternatives, clock, hello, mss, refusal, repeat, tunnel
 from .base import Planned, Verdict
 from .catalogue import INCONCLUSIVE, NOT_RUN
 from .view import RunView
 
 FAMILIES: tuple[Callable[[RunView], list[Planned]], ...] = (
     tunnel.plan, mss.plan, hello.plan, alternatives.plan, refusal.plan, repeat.plan,
+    clock.plan,
 )
 MARGIN = 0.02
 """Seconds before the budget's end when experiments still running are cancelled."""

@@ -23,6 +23,11 @@ TIME_RESOLUTION_MS = 1.0
 SKEW_SUSPECT_MS = 2000.0
 """An event time further than this from the local clock is more than network latency
 explains: the clock is off, or delivery is late. Only then is the server time asked."""
+CLOCK_OFF_MS = 1000.0
+"""An offset surely beyond this (its size minus its bound) is a clock off: Binance's signed
+requests already fail at 1 s ahead (-1021), and latencies read on it are wrong."""
+LATE_MS = 1000.0
+"""An event-to-receipt latency surely beyond this (minus the bound) is late delivery."""
 MAX_RESPONSE_BYTES = 16 * 1024
 """`{"serverTime":...}` is 30 bytes; a response past this is not Binance's time."""
 
@@ -187,3 +192,15 @@ def estimate_offset(samples: Sequence[TimeSample]) -> ClockOffset | None:
     best = min(samples, key=lambda s: s.rtt_ms)
     return ClockOffset(best.offset_ms, best.rtt_ms / 2 + TIME_RESOLUTION_MS, best.rtt_ms,
                        len(samples))
+
+
+def judge_lag(offset: ClockOffset, lag_ms: float) -> str:
+    """What a raw lag is made of, given the offset: `clock_off`, `late_delivery`,
+    `clock_off_and_late`, or `not_separated` (neither is surely past its threshold)."""
+    clock_off = abs(offset.offset_ms) - offset.bound_ms > CLOCK_OFF_MS
+    late = offset.latency_ms(lag_ms) - offset.bound_ms > LATE_MS
+    if clock_off and late:
+        return "clock_off_and_late"
+    if clock_off:
+        return "clock_off"
+    return "late_delivery" if late else "not_separated"

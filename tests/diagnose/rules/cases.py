@@ -74,6 +74,20 @@ def closed(code: int | None, reason: str = "") -> ProbeReport:
                        extra={"code": code, "reason": reason})
 
 
+def skewed(lag_ms: float) -> ProbeReport:
+    """A first message whose event time is `lag_ms` off the local clock."""
+    return make_report(overrides={MESSAGE: {"streams": {"btcusdt@aggTrade": {
+        "latency_ms": 150.0, "event_time": 1767516120000, "event_time_lag_ms": lag_ms}}}})
+
+
+def server_time(offset_ms: float, lag_ms: float) -> dict[str, Any]:
+    """The details of a `clock.server_time` experiment that measured `offset_ms`."""
+    return {"server": "api.binance.com:443", "path": "/api/v3/time", "offset_ms": offset_ms,
+            "bound_ms": 13.0, "rtt_ms": 24.0, "samples": 4, "streams": {"btcusdt@aggTrade": {
+                "event_time_lag_ms": lag_ms, "latency_ms": lag_ms + offset_ms,
+                "bound_ms": 13.0}}}
+
+
 def dns_override(**dns: Any) -> Callable[[], ProbeReport]:
     return lambda: make_report(overrides={DNS: dns})
 
@@ -241,6 +255,10 @@ CASES: dict[str, Callable[[], ProbeReport]] = {
     "message.clock_skew": lambda: make_report(overrides={MESSAGE: {"streams": {
         "btcusdt@aggTrade": {"latency_ms": 150.0, "event_time": 1767516120000,
                              "event_time_lag_ms": -3500.0}}}}),
+    "message.clock_off": lambda: tried(skewed(-5000.0), "clock.server_time", "clock_off",
+                                       **server_time(5001.5, -5000.0)),
+    "message.late_delivery": lambda: tried(skewed(3004.0), "clock.server_time",
+                                           "late_delivery", **server_time(-1.0, 3004.0)),
     "dns.resolvers_disagree": dns_override(comparison={
         "answers": {"10.0.0.53 (system)": ["52.199.12.133"], "1.1.1.1": None},
         "results": {"10.0.0.53 (system)": "ok", "1.1.1.1": "nxdomain"},

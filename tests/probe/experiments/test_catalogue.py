@@ -6,10 +6,18 @@ from __future__ import annotations
 import ast
 import inspect
 
-from binance_diag.probe.experiments import alternatives, hello, mss, refusal, repeat, tunnel
+from binance_diag.probe.experiments import (
+    alternatives,
+    clock,
+    hello,
+    mss,
+    refusal,
+    repeat,
+    tunnel,
+)
 from binance_diag.probe.experiments.catalogue import INCONCLUSIVE, NOT_RUN, SPECS
 
-FAMILIES = (alternatives, hello, mss, refusal, repeat, tunnel)
+FAMILIES = (alternatives, clock, hello, mss, refusal, repeat, tunnel)
 
 
 def returned_outcomes(module: object) -> set[str]:
