@@ -68,8 +68,14 @@ class MatrixRow:
 
     @property
     def works(self) -> bool:
-        """Every stage passed: a program could get data through this endpoint."""
-        return self.report.failed_stage is None
+        """Every stage passed: a program could get data through this endpoint. A probe a
+        signal stopped has not shown that, whatever it had passed."""
+        return self.report.failed_stage is None and self.interrupted_by is None
+
+    @property
+    def interrupted_by(self) -> str | None:
+        """The signal that stopped this probe before it ended (`interrupted_report`)."""
+        return interrupted_by(self.report)
 
     @property
     def failure(self) -> tuple[StageName, ErrorKind] | None:
@@ -99,10 +105,30 @@ _NO_LOOKUP = {"--resolve": "pinned", "ip-literal": "literal"}
 """The DNS cell when the address needed no lookup."""
 
 
+INTERRUPTED_REASON = "not reached: the run was interrupted by "
+"""How probe/runner.py `interrupted_report` says why a stage after the stopped one is
+skipped; the stopped stage itself carries the signal's name in `details["interrupted"]`."""
+
+
+def interrupted_by(report: ProbeReport) -> str | None:
+    """The signal (SIGINT, SIGTERM) that stopped this run before it ended; None if it ended."""
+    for stage in report.stages:
+        signal_name = stage.details.get("interrupted")
+        if isinstance(signal_name, str):
+            return signal_name
+    for stage in report.stages:
+        reason = stage.details.get("reason")
+        if isinstance(reason, str) and reason.startswith(INTERRUPTED_REASON):
+            return reason.removeprefix(INTERRUPTED_REASON)
+    return None
+
+
 def _cell(report: ProbeReport, name: StageName) -> Cell:
     stage = report.stage(name)
     if stage is None or not_applicable(stage, report.target.secure):
         return Cell(name, stage.status if stage else None, "n/a")
+    if stage.status is StageStatus.SKIPPED and "interrupted" in stage.details:
+        return Cell(name, stage.status, "interrupted")
     if stage.status is StageStatus.SKIPPED:
         return Cell(name, stage.status, "-")
     if name is StageName.DNS and stage.details.get("source") in _NO_LOOKUP:
@@ -242,7 +268,12 @@ def judge(rows: Sequence[MatrixRow]) -> Verdict:
     Exit codes: 2 when no endpoint works; 1 when some work and some fail (there is a working
     alternative, but not where the failing ones point); otherwise the worst single-endpoint
     code (0 when all are OK, 1 for a warning, 2 for a critical finding on a passing run).
+    A matrix a signal stopped names the endpoints that did not finish, then judges the
+    others; it is never OK (1, or 2 when none of those that finished works).
     """
+    stopped = [r for r in rows if r.interrupted_by is not None]
+    if stopped:
+        return _judge_interrupted(stopped, [r for r in rows if r.interrupted_by is None])
     working = [r for r in rows if r.works]
     failing = [r for r in rows if not r.works]
     names = (tuple(r.endpoint for r in working), tuple(r.endpoint for r in failing))
@@ -267,3 +298,20 @@ def judge(rows: Sequence[MatrixRow]) -> Verdict:
     parts = [explain(g, working) for g in groups]
     text = "; ".join([*parts, _alternatives(failing, working)])
     return Verdict(text, OverallStatus.DEGRADED, ExitCode.WARNING, *names)
+
+
+def _judge_interrupted(stopped: Sequence[MatrixRow], finished: Sequence[MatrixRow]) -> Verdict:
+    """`interrupted by SIGINT: a, b did not finish; <the verdict on the others>`. The
+    endpoints that did not finish are neither working nor failing."""
+    signal_name = stopped[0].interrupted_by
+    text = (f"interrupted by {signal_name}: {', '.join(r.endpoint for r in stopped)} did not "
+            "finish")
+    if not finished:
+        return Verdict(text, OverallStatus.FAILED, ExitCode.CRITICAL, (), ())
+    others = judge(finished)
+    text += f"; of those that finished: {others.text}"
+    if others.exit_code is ExitCode.CRITICAL:
+        return Verdict(text, OverallStatus.FAILED, ExitCode.CRITICAL, others.working,
+                       others.failing)
+    return Verdict(text, OverallStatus.DEGRADED, ExitCode.WARNING, others.working,
+                   others.failing)

@@ -159,13 +159,13 @@ def render_markdown_matrix(matrix: EndpointMatrix) -> str:
              "", row_line(cells[0]), row_line(["---"] * len(cells[0]))]
     for line in cells[1:]:
         lines.append(row_line([f"`{line[0]}`", *line[1:]]))
-    findings = [(row, root_cause(row)) for row in matrix.rows if not row.works]
+    findings = [(row, top) for row in matrix.rows
+                if not row.works and (top := root_cause(row)) is not None]
     if findings:
         lines += ["", "## Root cause per failing endpoint", ""]
         for row, top in findings:
-            if top is not None:
-                lines.append(f"- `{row.endpoint}`: **{to_markdown(top.title)}** "
-                             f"(`{top.id}`) — {to_markdown(top.hypothesis)}")
+            lines.append(f"- `{row.endpoint}`: **{to_markdown(top.title)}** "
+                         f"(`{top.id}`) — {to_markdown(top.hypothesis)}")
     lines += ["", f"*Report generated {timestamp(generated_at(matrix))}:* `{command(matrix)}`"]
     return "\n".join(lines) + "\n"
 

@@ -31,7 +31,18 @@ def subject(matrix: EndpointMatrix) -> str:
 
 
 def root_cause(row: MatrixRow) -> Finding | None:
+    """The endpoint's top finding; none for a probe a signal stopped (its findings judged a
+    run that had not ended)."""
+    if row.interrupted_by is not None:
+        return None
     return row.report.findings[0] if row.report.findings else None
+
+
+def result_word(row: MatrixRow) -> str:
+    """The matrix's last column: `works`, `FAILS`, or `INTERRUPTED` (it did not finish)."""
+    if row.interrupted_by is not None:
+        return "INTERRUPTED"
+    return "works" if row.works else "FAILS"
 
 
 def failing_notes(matrix: EndpointMatrix) -> list[str]:
@@ -47,6 +58,6 @@ def failing_notes(matrix: EndpointMatrix) -> list[str]:
 def grid(matrix: EndpointMatrix) -> list[list[str]]:
     """The table of endpoint x stage as text cells, the header row first."""
     header = ["endpoint", *(s.value for s in matrix.stages), "result"]
-    body = [[row.endpoint, *(c.text for c in row.cells), "works" if row.works else "FAILS"]
+    body = [[row.endpoint, *(c.text for c in row.cells), result_word(row)]
             for row in matrix.rows]
     return [header, *body]

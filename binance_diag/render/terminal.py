@@ -27,7 +27,7 @@ from .base import Formatter
 from .formats import OutputFormat
 from .json import timestamp
 from .markup import spans
-from .matrix_view import command, failing_notes, generated_at, grid, subject
+from .matrix_view import command, failing_notes, generated_at, grid, result_word, subject
 from .view import SEVERITY_MARKS, ReportView, report_view
 from .waterfall import Outcome, Step, Waterfall, waterfall
 
@@ -278,7 +278,8 @@ def print_matrix(matrix: EndpointMatrix, console: Console) -> None:
         table.add_column(heading, justify="left" if heading == "endpoint" else "right")
     for row in matrix.rows:
         cells = [f"[red]{c.text}[/]" if c.error_kind else escape(c.text) for c in row.cells]
-        result = "[green]works[/]" if row.works else "[bold red]FAILS[/]"
+        word = result_word(row)
+        result = f"[{'green' if row.works else 'bold red'}]{word}[/]"
         table.add_row(escape(row.endpoint), *cells, result)
     console.print(table)
     style = {0: "green", 1: "yellow"}.get(int(matrix.verdict.exit_code), "red")

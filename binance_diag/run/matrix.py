@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import gc
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +29,13 @@ from ..model import ProbeReport, Thresholds
 from ..probe.base import StageListener
 from ..probe.runner import run_probe
 from ..render.formats import OutputFormat
-from .deliver import Publication, deliver
+from .deliver import Publication, deliver, publishing_within
+from .interrupt import StopSignals, until_stopped
 from .outfile import check_output
 
 if TYPE_CHECKING:
+    from ..probe.base import Tracer
+    from ..probe.runner import ProbeProgress
     from ..render.base import Formatter
 
 MAX_ENDPOINTS = 32
@@ -56,7 +60,9 @@ def run_matrix_command(
     """Probe the endpoints under one loop watchdog and publish the matrix; its exit code.
 
     As for one probe, whichever finishes first publishes: the run, or the hard deadline
-    (the longest probe's budget, from its own thread, when the shared loop is stuck)."""
+    (the longest probe's budget, from its own thread, when the shared loop is stuck).
+    Ctrl-C / SIGTERM stop the probes still running, which are reported as interrupted; the
+    matrix of what is known is published, then the exit is 130 / 143 (run/interrupt.py)."""
     check_matrix_size(len(configs))
     check_output(output)
     gc.freeze()  # imports out of the collector's sight: see run/__init__.py
@@ -68,8 +74,21 @@ def run_matrix_command(
         return deliver(MatrixDelivery(diagnosed(reports, thresholds)), output_format, output)
 
     publication = Publication(publish, "matrix")
-    return publication.from_run(
-        run_bounded(configs, command, guard, publication.from_deadline, listeners))
+    matrix = MatrixRun(configs, command, guard, publication.from_deadline, listeners)
+    stop = StopSignals(
+        escalate=lambda signum: publication.from_deadline(
+            matrix.interrupted(stop.signal_name), exit_code=stop.exit_code,
+            last_line=stop.last_line),
+        on_signal=lambda signum: matrix.event(f"{stop.signal_name} received: the run stops "
+                                              "here, the matrix is partial"))
+    started = time.monotonic()
+    with stop:
+        reports = matrix.run_bounded(stop)
+        # Rendering and writing stay inside the run's budget too (run/deliver.py).
+        with publishing_within(matrix.guard.budget - (time.monotonic() - started), output):
+            code = publication.from_run(reports)
+    stop.reraise()
+    return code
 
 
 def run_bounded(
@@ -77,7 +96,13 @@ def run_bounded(
     on_expiry: Callable[[list[ProbeReport]], None] | None = None,
     listeners: Sequence[StageListener] = (),
 ) -> list[ProbeReport]:
-    """Run the matrix so that nothing can make it outlive its budget (the longest probe's).
+    """Run the matrix so that nothing can make it outlive its budget (`MatrixRun`)."""
+    return MatrixRun(configs, command, guard, on_expiry, listeners).run_bounded()
+
+
+class MatrixRun:
+    """The probes of one matrix and how far each got: what a signal or the hard deadline
+    reports from.
 
     Each probe supervises its own stages, and `run_abandoning` returns even if a task
     ignores its cancellation. The guard's one watchdog watches the shared loop (every report
@@ -85,24 +110,64 @@ def run_bounded(
     hands `on_expiry` the reports as far as they got; the faulthandler backstop comes last.
     `listeners` hear every probe's stage changes (tests block the loop with one).
     """
-    from ..probe.base import Tracer
-    from ..probe.guard import ConcurrentProbesGuard
-    from ..probe.runner import ProbeProgress
-    from ..watchdog.supervise import run_abandoning
 
-    runs = [(ProbeProgress(c, command), Tracer(listeners=list(listeners))) for c in configs]
-    watch = ConcurrentProbesGuard(runs, on_expiry, guard)
+    def __init__(
+        self, configs: Sequence[ProbeConfig], command: str = "",
+        guard: GuardSettings = DEFAULT_SETTINGS,
+        on_expiry: Callable[[list[ProbeReport]], None] | None = None,
+        listeners: Sequence[StageListener] = (),
+    ) -> None:
+        from ..probe.base import Tracer
+        from ..probe.guard import ConcurrentProbesGuard
+        from ..probe.runner import ProbeProgress
 
-    async def matrix() -> list[ProbeReport]:
-        watch.start()
+        self.command = command
+        self.runs = [(ProbeProgress(c, command), Tracer(listeners=list(listeners)))
+                     for c in configs]
+        self.guard = ConcurrentProbesGuard(self.runs, on_expiry, guard)
+        self.finished: dict[int, ProbeReport] = {}
+        """The reports of the probes that returned, by position: a signal keeps them."""
+
+    def run_bounded(self, stop: StopSignals | None = None) -> list[ProbeReport]:
+        """Every report, within the budget (the longest probe's); after a signal (`stop`),
+        the finished ones and the others `interrupted`."""
+        from ..watchdog.supervise import run_abandoning
+
+        with self.guard:
+            if stop is None:
+                return run_abandoning(self._all())
+            return run_abandoning(until_stopped(self._all(), stop, self.interrupted))
+
+    def interrupted(self, signal_name: str) -> list[ProbeReport]:
+        """The matrix's reports once a signal stopped it: a finished probe's report stands,
+        the others end at the stage they were in (`interrupted_report`)."""
+        from ..probe.runner import interrupted_report
+
+        stats = self.guard.stats()
+        return [self.finished.get(index) or interrupted_report(progress, tracer, stats,
+                                                               signal_name)
+                for index, (progress, tracer) in enumerate(self.runs)]
+
+    def event(self, text: str) -> None:
+        """A line in the timeline of every probe still running."""
+        for index, (_, tracer) in enumerate(self.runs):
+            if index not in self.finished:
+                tracer.event(text)
+
+    async def _all(self) -> list[ProbeReport]:
+        self.guard.start()
         try:
             return list(await asyncio.gather(*(
-                run_probe(p.config, t, command, progress=p, loop=watch.stats) for p, t in runs)))
+                self._one(index, progress, tracer)
+                for index, (progress, tracer) in enumerate(self.runs))))
         finally:
-            watch.stand_down()
+            self.guard.stand_down()
 
-    with watch:
-        return run_abandoning(matrix())
+    async def _one(self, index: int, progress: ProbeProgress, tracer: Tracer) -> ProbeReport:
+        report = await run_probe(progress.config, tracer, self.command, progress=progress,
+                                 loop=self.guard.stats)
+        self.finished[index] = report
+        return report
 
 
 def diagnosed(reports: Sequence[ProbeReport], thresholds: Thresholds | None = None
