@@ -146,3 +146,35 @@ def test_a_signal_prints_the_partial_matrix_then_exits_130_or_143(
     assert stages["tls"]["details"]["interrupted"] == signum.name
     assert stages["first_message"]["details"]["reason"] == (
         f"not reached: the run was interrupted by {signum.name}")
+
+
+# --- the publishing budget -------------------------------------------------------------
+
+STUCK_RENDERER = """
+import sys, time
+from binance_diag.run import matrix
+def stuck(self, formatter, stream):
+    time.sleep(3600)  # a renderer that never returns
+matrix.MatrixDelivery.show = stuck
+sys.argv = ["binance-diag", "probe", "BTCUSDT", "--endpoint", "ws://127.0.0.1:{0}",
+            "--endpoint", "ws://127.0.0.1:{1}", "--timeout", "0.2", "--no-experiments",
+            "--format", "json"]
+from binance_diag.entry import main
+main()
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_matrix_that_cannot_be_rendered_is_ended_by_the_backstop() -> None:
+    from tests.commands.helpers import closed_loopback_port
+
+    code = STUCK_RENDERER.format(closed_loopback_port(), closed_loopback_port())
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=40_000 * MS, check=False, env=cli_env())
+    took = time.monotonic() - started
+    # The budget: 5 stages of 0.2 s, the grace, the report allowance, the backstop margin.
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("Timeout ("), result.stderr
+    assert "in stuck" in result.stderr
+    assert took < 20_000 * MS, f"{took:.2f} s"
