@@ -54,6 +54,8 @@ class WatchConfig:
     command: str = ""
     backoff_first: float = 0.2
     backoff_max: float = 30.0
+    clock_every: float = 600.0
+    """Seconds between two measurements of the clock offset (the first: at connect)."""
 
     def __post_init__(self) -> None:
         if self.stall.factor < 1 or not math.isfinite(self.stall.factor):

@@ -30,6 +30,7 @@ from ..probe.budget import run_budget
 from ..probe.runner import ProbeProgress, build_report, run_probe
 from ..series import ProbeSeries
 from ..timing import format_seconds, utc_now
+from .clock import WatchClock, clock_lines
 from .config import WatchConfig
 from .events import Conclusion, EventKind, WatchEvent, WatchTimeline, classify_close
 from .forensics import StallEvidence, conclude, quiet_market
@@ -87,6 +88,7 @@ class WatchSession:
         self.stats = HeldStreamStats(self.started)
         self.writer = IncidentWriter(self.config.reports) if self.config.reports else None
         self.until = self.started + self.config.duration
+        self.clock = WatchClock(self.config.probe)
         self._idle.set()
 
     @property
@@ -141,7 +143,8 @@ class WatchSession:
                   f"{format_seconds(self.config.duration)}, a probe every "
                   f"{format_seconds(self.config.every)}")
         tasks = [asyncio.create_task(self._held_loop()),
-                 asyncio.create_task(self._probe_loop())]
+                 asyncio.create_task(self._probe_loop()),
+                 asyncio.create_task(self._clock_loop())]
         ending = asyncio.create_task(self.stop.wait())
         try:
             await asyncio.wait([ending], timeout=max(self.until - time.perf_counter(), 0))
@@ -199,6 +202,20 @@ class WatchSession:
                                [f"{f.title}" for f in report.findings[:3]], report)
             if self.view is not None:
                 self.view.status()
+
+    async def _clock_loop(self) -> None:
+        """The clock offset once the held stream is up, then every `clock_every`; never
+        again once it cannot be measured in this watch (no address for the REST host)."""
+        while not self.clock.final:
+            held = self.held
+            if held is None or not held.open:
+                if not await self._sleep(CHECK_EVERY):
+                    return
+                continue
+            self.line(await self.clock.measure(held.state))
+            self.stats.clock = self.clock.offset
+            if not await self._sleep(self.config.clock_every):
+                return
 
     async def _held_loop(self) -> None:
         pending: WatchEvent | None = None  # waits for its recovery time
@@ -379,6 +396,7 @@ class WatchSession:
                  f"{figures['gap_largest_ms']} ms | pings {figures['pings']} pong late max "
                  f"{figures['pong_lateness_max_ms']} ms | connections "
                  f"{figures['connections']} | {elapsed}"]
+        lines += clock_lines(self.clock, figures)
         if self.series.runs:
             last = self.series.recent[-1]
             lines.append(f"probes: {self.series.runs}, ok {self.series.success_pct} %, last "
@@ -405,6 +423,7 @@ class WatchSession:
             "exit_code": int(self.exit_code),
             "held_stream": self.stats.to_dict(now),
             "probes": self.series.to_dict(),
+            "clock": self.clock.to_dict(),
             "events": {"counts": dict(self.counts),
                        "list": [e.to_dict() for e in self.events]},
         }
@@ -416,7 +435,8 @@ class WatchSession:
                  f"**Target:** `{summary['target']['url']}`\\",
                  f"**Watched:** {summary['started_at']} to {summary['ended_at']} "
                  f"({summary['duration_s']} s{', interrupted' if self.interrupted else ''})",
-                 "", "## Held stream", "", *summary_table(summary["held_stream"]), "",
+                 "", "## Held stream", "", *summary_table(summary["held_stream"]),
+                 *[f"\n{line}." for line in clock_lines(self.clock, summary["held_stream"])], "",
                  "## Fresh probes", ""]
         if self.series.runs:
             lines += [f"{self.series.runs} probes, {self.series.success_pct} % ok.", "",

@@ -8,6 +8,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from ..model import JSON
+from ..probe.sansio.servertime import ClockOffset
 from ..stats import Distribution
 
 
@@ -21,22 +22,31 @@ class StreamFigures:
     last_at: float | None = None
     lag_ms: Distribution = field(default_factory=Distribution)
     """Receipt time minus the event time `E` (this machine's clock against Binance's)."""
+    latency_ms: Distribution = field(default_factory=Distribution)
+    """The same lag read on Binance's clock (plus the measured offset): event-to-receipt
+    latency, ± the offset's bound; only while the clock is measured."""
 
-    def add(self, at: float, lag_ms: float | None) -> None:
+    def add(self, at: float, lag_ms: float | None, offset_ms: float | None = None) -> None:
         if self.last_at is not None:
             self.gaps.add(at - self.last_at)
         self.last_at = at
         self.messages += 1
         if lag_ms is not None:
             self.lag_ms.add(max(lag_ms, 0.0))
+            if offset_ms is not None:
+                self.latency_ms.add(lag_ms + offset_ms)
 
     def to_dict(self, elapsed: float) -> dict[str, JSON]:
         gaps = self.gaps.summary(scale=1000)
+        latency = self.latency_ms.summary()
+        measured: dict[str, JSON] = {"event_latency_p50_ms": latency["p50"],
+                                     "event_latency_p99_ms": latency["p99"]}
         return {"messages": self.messages,
                 "rate_per_s": round(self.messages / elapsed, 2) if elapsed > 0 else 0.0,
                 "gap_median_ms": gaps["p50"], "gap_p99_ms": gaps["p99"],
                 "gap_largest_ms": gaps["max"],
-                "event_lag_p50_ms": self.lag_ms.summary()["p50"]}
+                "event_lag_p50_ms": self.lag_ms.summary()["p50"],
+                **(measured if self.latency_ms.count else {})}
 
 
 @dataclass
@@ -55,6 +65,8 @@ class HeldStreamStats:
     pongs: int = 0
     closes: Counter[str] = field(default_factory=Counter)
     connections: int = 0
+    clock: ClockOffset | None = None
+    """This machine's offset against Binance's server time, once measured (watch/clock.py)."""
     _last_ping_at: float | None = None
     _unanswered: deque[float] = field(default_factory=lambda: deque(maxlen=1024))
 
@@ -69,7 +81,7 @@ class HeldStreamStats:
         figures = self.streams.get(stream)
         if figures is None:
             figures = self.streams[stream] = StreamFigures(stream)
-        figures.add(at, lag_ms)
+        figures.add(at, lag_ms, self.clock.offset_ms if self.clock is not None else None)
         if self.last_message_at is not None:
             self.gaps.add(at - self.last_message_at)
         self.last_message_at = at
@@ -114,6 +126,8 @@ class HeldStreamStats:
             "ping_interval_median_s": cadence["p50"],
             "pong_lateness_p99_ms": late["p99"], "pong_lateness_max_ms": late["max"],
             "connections": self.connections, "closes": dict(self.closes),
+            **({"clock_offset_ms": round(self.clock.offset_ms, 1),
+                "clock_bound_ms": round(self.clock.bound_ms, 1)} if self.clock else {}),
             "streams": {name: figures.to_dict(elapsed)
                         for name, figures in sorted(self.streams.items())},
         }

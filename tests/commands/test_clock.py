@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -88,3 +89,24 @@ def test_a_binance_host_pinned_for_the_stream_only_is_not_measured(
     assert reason in found[0]["hypothesis"]
     assert re.search(r"clock is behind by at least (4\.9\d|5\.0\d) s", found[0]["hypothesis"])
     assert "/api/v3/time" not in paths
+
+
+@pytest.mark.timeout(90)
+def test_watch_measures_the_clock_at_start_and_reports_latency_with_its_bound(
+        certs: CertificateAuthority, tmp_path: Path) -> None:
+    with start_fault("clock-skew", certs=certs, hostname="localhost") as scenario:
+        done = run_cli("watch", "BTCUSDT", *scenario.cli_args, "--duration", "3s",
+                       "--every", "10s", "--stall-floor", "5s", "--timeout", "2",
+                       "--reports", str(tmp_path), "--json", timeout=60)
+        paths = [r.path for r in scenario.server.requests] if scenario.server else []
+    summary = json.loads(done.stdout)
+    clock = summary["clock"]
+    assert clock["measurements"] == 1 and abs(clock["offset_ms"] - 5000) <= clock["bound_ms"] + 1
+    held = summary["held_stream"]
+    assert abs(held["clock_offset_ms"] - 5000) < 50
+    (stream,) = held["streams"].values()
+    assert stream["event_lag_p50_ms"] == 0.0  # raw: the event times are 5 s ahead
+    assert stream["event_latency_p50_ms"] < 1000  # read on Binance's clock
+    assert "clock: this machine's clock is 5.00 s behind Binance's" in done.stderr
+    assert "event-to-receipt latency" in (tmp_path / "summary.md").read_text()
+    assert paths.count("/api/v3/time") == 4

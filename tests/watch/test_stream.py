@@ -58,3 +58,21 @@ def test_empty_figures_are_none_not_zero() -> None:
     data = HeldStreamStats(started=5.0).to_dict(5.0)
     assert data["messages"] == 0 and data["rate_per_s"] == 0.0
     assert data["gap_median_ms"] is None and data["streams"] == {}
+
+
+def test_latency_is_the_lag_read_on_binances_clock_once_measured() -> None:
+    from binance_diag.probe.sansio.servertime import ClockOffset
+
+    stats = HeldStreamStats(started=0.0)
+    stats.connected()
+    stats.message("btcusdt@aggTrade", 1.0, lag_ms=-4990.0)  # before the clock is measured
+    raw = stats.to_dict(now=2.0)
+    assert "clock_offset_ms" not in raw
+    assert "event_latency_p50_ms" not in raw["streams"]["btcusdt@aggTrade"]  # type: ignore[index]
+    stats.clock = ClockOffset(5000.0, 1.5, 1.0, 4)
+    stats.message("btcusdt@aggTrade", 1.1, lag_ms=-4990.0)
+    data = stats.to_dict(now=2.0)
+    assert data["clock_offset_ms"] == 5000.0 and data["clock_bound_ms"] == 1.5
+    figures = data["streams"]["btcusdt@aggTrade"]  # type: ignore[index]
+    assert figures["event_latency_p50_ms"] == pytest.approx(10.0, rel=0.02)  # type: ignore[index]
+    assert figures["event_lag_p50_ms"] == 0.0  # type: ignore[index]
