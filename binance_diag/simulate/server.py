@@ -128,9 +128,9 @@ class ServerOptions:
     tls_handshake_timeout: float = 10.0
     stall_after_s: float = 2.0
     """stall-held: seconds of events on each connection before its silence; stall-all and
-    market-quiet: seconds after the first connection before every stream goes silent."""
+    market-quiet: seconds after the server started before every stream goes silent."""
     shutdown_at: float = 2.0
-    """maintenance: seconds after the first connection when open connections are shut down."""
+    """maintenance: seconds after the server started when open connections are shut down."""
     lifetime: float = 3.0
     """daily-disconnect: seconds a connection lives. Binance: 24 hours."""
     clock_offset_s: float = 5.0
@@ -474,6 +474,7 @@ class BinanceStreamServer(StreamPeer):
                 await session.send_raw(first)
                 while session.is_open:
                     await session.send_raw(more)
+                    await asyncio.sleep(0)  # drain() need not yield: let the loop stop us
         else:  # reply-flood, event-flood: as fast as the client reads
             with contextlib.suppress(ConnectionError):
                 while session.is_open:
