@@ -208,7 +208,7 @@ def test_resolver_timeout_is_reported_by_the_stage_not_the_supervisor() -> None:
     assert dns.details["resolver"] == server.nameserver
     assert [q["result"] for q in dns.details["queries"]] == ["timeout", "timeout"]
     assert dns.duration_ms is not None
-    assert budget * 1000 <= dns.duration_ms < (budget + SUPERVISION_MARGIN) * 1000
+    assert budget * 1000 <= dns.duration_ms < (budget + SUPERVISION_MARGIN + 150 * MS) * 1000
 
 
 @pytest.mark.timeout(10)
