@@ -110,10 +110,17 @@ async def run_probe(
         + f") target {config.target.url}"
     )
     results, state = progress.results, progress.state
+    loaded = False
     if asks_dns(config):
         load_resolver()  # before any stage's clock, and only when DNS will be asked
-        if gc.get_freeze_count():  # the caller froze its imports (run/probe.py): these too
-            gc.freeze()
+        loaded = True
+    if config.experiments:
+        # Imported on the loop after a failure, they would block it (~100 ms) and be
+        # reported as the user's loop blockage: loaded now, before any clock starts.
+        from .experiments import runner as _runner  # noqa: F401
+        loaded = True
+    if loaded and gc.get_freeze_count():  # the caller froze its imports: these too
+        gc.freeze()
     if config.target.secure:
         try:
             state.tls_context = make_context(config.ca_bundle)  # before any stage's clock
