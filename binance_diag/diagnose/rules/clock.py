@@ -110,9 +110,8 @@ def offset_lines(facts: Facts, subject: Subject) -> list[str]:
     if "offset_ms" in details:
         where = code(f"{details.get('server')}{details.get('path')}")
         lines.append(f"Binance's server time ({where}) minus this clock: "
-                     f"{details['offset_ms']:+.1f} ms ± "
-                     f"{details.get('bound_ms')} ms (best round trip {details.get('rtt_ms')} "
-                     f"ms of {details.get('samples')})")
+                     f"{details['offset_ms']:+.1f} ms ± {details.get('bound_ms')} ms (the "
+                     f"best of {details.get('samples')} round trips: {details.get('rtt_ms')} ms)")
     for name, info in (details.get("streams") or {}).items():
         lines.append(f"{code(name)}: raw lag {info.get('event_time_lag_ms'):+.0f} ms by the "
                      f"local clock, event-to-receipt latency {info.get('latency_ms'):.1f} ms "
@@ -141,9 +140,9 @@ OBSERVATIONS = (
         meaning="The clock agrees with Binance's server time, yet events arrive more than a "
                 "second after their event time: delivery is late (a slow path, a queue, a "
                 "busy reader).",
-        hypothesis="This machine's clock is within {bound} of Binance's server time at "
-                   "{server} (offset {offset}), so the lag is real: events arrive {latency} "
-                   "± {latency_bound} after Binance stamped them.",
+        hypothesis="This machine's clock is {offset} {side} Binance's server time at "
+                   "{server} (± {bound}): within a second, so the lag is real: events arrive "
+                   "{latency} ± {latency_bound} after Binance stamped them.",
         stage=MESSAGE, when=first_message_ok, evidence=offset_lines, values=offset_values,
         confirmed_by=(LATE,), needs_confirmation=True,
         actions=(Action("Check this machine's load: a busy process reads its socket late "
