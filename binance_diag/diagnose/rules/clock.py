@@ -14,7 +14,7 @@ from typing import Any
 
 from ...model import Blame, Severity, StageName, StageStatus
 from ...probe.experiments.catalogue import SERVER_TIME
-from ...probe.sansio.servertime import SKEW_SUSPECT_MS
+from ...probe.sansio.servertime import SKEW_SUSPECT_MS, event_lags
 from ...timing import format_ms
 from ..describe import code
 from ..facts import Facts
@@ -31,9 +31,7 @@ RESYNC = Action("Resync: `sudo chronyc makestep` or `sudo timedatectl set-ntp tr
 
 
 def lags(subject: Subject) -> list[float]:
-    streams = detail(subject, "streams") or {}
-    return [info["event_time_lag_ms"] for info in streams.values()
-            if isinstance(info.get("event_time_lag_ms"), int | float)]
+    return list(event_lags(detail(subject, "streams")).values())
 
 
 def lag_suspect(facts: Facts, subject: Subject) -> bool:

@@ -14,24 +14,11 @@ from collections.abc import Mapping
 
 from ...model import JSON, StageName, StageStatus
 from ...timing import Deadline, format_ms
-from ..sansio.servertime import SKEW_SUSPECT_MS, ClockOffset, judge_lag
+from ..sansio.servertime import SKEW_SUSPECT_MS, ClockOffset, event_lags, judge_lag
 from ..servertime import SAMPLES, ClockMeasurement, RestTime, measure_clock, rest_time_of
 from .base import Planned, Verdict, not_run
 from .catalogue import INCONCLUSIVE, SERVER_TIME
 from .view import NoRoute, RunView
-
-
-def event_lags(details: Mapping[str, JSON]) -> dict[str, float]:
-    """Each stream's raw lag (local receipt - event time E), from first_message details."""
-    streams = details.get("streams")
-    if not isinstance(streams, dict):
-        return {}
-    lags = {}
-    for name, info in streams.items():
-        lag = info.get("event_time_lag_ms") if isinstance(info, dict) else None
-        if isinstance(lag, int | float) and not isinstance(lag, bool):
-            lags[name] = float(lag)
-    return lags
 
 
 def skew_suspected(lags: Mapping[str, float]) -> bool:
@@ -47,7 +34,7 @@ def plan(view: RunView) -> list[Planned]:
     stage = view.stage(StageName.FIRST_MESSAGE)
     if stage is None or stage.status is not StageStatus.OK:
         return []
-    lags = event_lags(stage.details)
+    lags = event_lags(stage.details.get("streams"))
     if not skew_suspected(lags):
         return []
     target = view.config.target

@@ -11,7 +11,7 @@ the smallest round trip has the tightest bound, so it is the one that counts.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ...addresses import bracketed
@@ -148,6 +148,19 @@ class TimeResponse:
             self.error = f"no serverTime in milliseconds: {peer_text(body, 120)}"
             return
         self.server_time_ms = value
+
+
+def event_lags(streams: object) -> dict[str, float]:
+    """Each stream's raw lag (local receipt - event time E) from the first_message stage's
+    `streams` details; streams without one are left out."""
+    if not isinstance(streams, Mapping):
+        return {}
+    lags = {}
+    for name, info in streams.items():
+        lag = info.get("event_time_lag_ms") if isinstance(info, Mapping) else None
+        if isinstance(lag, int | float) and not isinstance(lag, bool):
+            lags[str(name)] = float(lag)
+    return lags
 
 
 @dataclass(frozen=True)

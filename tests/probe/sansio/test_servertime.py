@@ -10,6 +10,7 @@ from binance_diag.probe.sansio.servertime import (
     TimeResponse,
     TimeSample,
     estimate_offset,
+    event_lags,
     time_request,
 )
 
@@ -123,3 +124,11 @@ def test_the_true_offset_lies_within_the_bound(sent: float, rtt: float, when: fl
     offset = estimate_offset([TimeSample(sent, rtt, server_ms)])
     assert offset is not None
     assert abs(offset.offset_ms - true_offset) <= offset.bound_ms + 1e-6
+
+
+def test_event_lags_of_the_first_message_details() -> None:
+    streams = {"btcusdt@aggTrade": {"event_time_lag_ms": -4990.5},
+               "ethusdt@aggTrade": {"event_time_lag_ms": True},
+               "bnbusdt@aggTrade": {"latency_ms": 3.0}, "x": "not a mapping"}
+    assert event_lags(streams) == {"btcusdt@aggTrade": -4990.5}
+    assert event_lags(None) == {} and event_lags([1, 2]) == {}
