@@ -106,8 +106,6 @@ def load_resolver() -> None:
 async def resolve_addresses(
     config: ProbeConfig, state: ProbeState, tracer: Tracer, deadline: Deadline,
 ) -> StageOutcome:
-    import dns.resolver
-
     host, port = config.target.host, config.target.port
     hosts_file = config.hosts_file
     hosts_entries = hosts_file_entries(host, hosts_file)
@@ -123,6 +121,8 @@ async def resolve_addresses(
     if is_ip_literal(host):
         state.addresses = [host.strip("[]")]
         return passed(**common, source="ip-literal", addresses=state.addresses)
+
+    import dns.resolver  # loaded before the clock by load_resolver(): a lookup of sys.modules
 
     try:
         resolver: dns.asyncresolver.Resolver | None = _make_resolver(config.nameservers)
