@@ -269,3 +269,21 @@ def crossed_threshold(thresholds: Thresholds, stage: StageResult) -> tuple[str, 
 def total_ms(report: ProbeReport) -> float:
     """The time every stage took, together."""
     return sum(s.duration_ms or 0.0 for s in report.stages)
+
+
+INTERRUPTED_REASON = "not reached: the run was interrupted by "
+"""The reason probe/runner.py's `interrupted_report` gives the stages a signal kept from running."""
+
+
+def interruption(report: ProbeReport) -> tuple[StageResult, str] | None:
+    """The stage a signal stopped (the one it cut short, else the first it kept from running)
+    and the signal's name (SIGINT, SIGTERM); None for a run that ended by itself."""
+    for stage in report.stages:
+        signal_name = stage.details.get("interrupted")
+        if isinstance(signal_name, str):
+            return stage, signal_name
+    for stage in report.stages:
+        reason = stage.details.get("reason")
+        if isinstance(reason, str) and reason.startswith(INTERRUPTED_REASON):
+            return stage, reason.removeprefix(INTERRUPTED_REASON)
+    return None

@@ -25,7 +25,7 @@ from ..model import (
     StageStatus,
     Target,
 )
-from .describe import not_applicable
+from .describe import interruption, not_applicable
 
 MATRIX_SCHEMA_ID = "binance-diag/matrix/1"
 
@@ -75,7 +75,8 @@ class MatrixRow:
     @property
     def interrupted_by(self) -> str | None:
         """The signal that stopped this probe before it ended (`interrupted_report`)."""
-        return interrupted_by(self.report)
+        found = interruption(self.report)
+        return found[1] if found else None
 
     @property
     def failure(self) -> tuple[StageName, ErrorKind] | None:
@@ -103,24 +104,6 @@ class EndpointMatrix:
 
 _NO_LOOKUP = {"--resolve": "pinned", "ip-literal": "literal"}
 """The DNS cell when the address needed no lookup."""
-
-
-INTERRUPTED_REASON = "not reached: the run was interrupted by "
-"""How probe/runner.py `interrupted_report` says why a stage after the stopped one is
-skipped; the stopped stage itself carries the signal's name in `details["interrupted"]`."""
-
-
-def interrupted_by(report: ProbeReport) -> str | None:
-    """The signal (SIGINT, SIGTERM) that stopped this run before it ended; None if it ended."""
-    for stage in report.stages:
-        signal_name = stage.details.get("interrupted")
-        if isinstance(signal_name, str):
-            return signal_name
-    for stage in report.stages:
-        reason = stage.details.get("reason")
-        if isinstance(reason, str) and reason.startswith(INTERRUPTED_REASON):
-            return reason.removeprefix(INTERRUPTED_REASON)
-    return None
 
 
 def _cell(report: ProbeReport, name: StageName) -> Cell:

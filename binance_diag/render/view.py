@@ -20,6 +20,7 @@ from ..diagnose.describe import (
     crossed_threshold,
     expected_event,
     failure_phrase,
+    interruption,
     not_applicable,
     stage_line,
     total_ms,
@@ -124,7 +125,7 @@ def _headline(report: ProbeReport, exit_code: ExitCode) -> tuple[str, str]:
     top = report.findings[0] if report.findings else None
     if exit_code is ExitCode.CRITICAL and top is not None:
         return "❌", f"CRITICAL — {top.title}"
-    stopped = _interrupted(report)
+    stopped = interruption(report)
     if stopped is not None:
         stage, signal_name = stopped
         return "⏹️", f"INTERRUPTED at {STAGE_ACTIONS[stage.name]} — by {signal_name}, " \
@@ -132,20 +133,6 @@ def _headline(report: ProbeReport, exit_code: ExitCode) -> tuple[str, str]:
     if exit_code is ExitCode.WARNING:
         return "⚠️", f"DEGRADED — {top.title if top else 'event loop blocked'}"
     return "✅", f"HEALTHY — every stage passed in {format_ms(total_ms(report))}"
-
-
-def _interrupted(report: ProbeReport) -> tuple[StageResult, str] | None:
-    """The stage a signal stopped (probe/runner.py `interrupted_report`): the one it cut
-    short, else the first it kept from running."""
-    for stage in report.stages:
-        signal_name = stage.details.get("interrupted")
-        if isinstance(signal_name, str):
-            return stage, signal_name
-    for stage in report.stages:
-        reason = stage.details.get("reason")
-        if isinstance(reason, str) and reason.startswith("not reached: the run was interrupted"):
-            return stage, reason.rpartition(" by ")[2]
-    return None
 
 
 def _not_working(report: ProbeReport) -> list[str]:
