@@ -176,7 +176,7 @@ def _command_line(symbols: Sequence[str], *, no_proxy: bool, families: Sequence[
     builds its re-run actions from; credentials masked as the CLI masks them."""
     import shlex
 
-    from .redact import redact_text
+    from .safety.redact import redact_text
 
     words = ["probe", *symbols]
     for name, value in options.items():

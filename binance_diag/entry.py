@@ -32,7 +32,7 @@ def _scrub_outputs() -> None:
     printed from here on, whatever path the text took (docs/security.md)."""
     import os
 
-    from .redact import ScrubbingStream, collect_secrets
+    from .safety.redact import ScrubbingStream, collect_secrets
 
     collect_secrets(sys.argv[1:], os.environ)
     sys.stdout = ScrubbingStream(sys.stdout)

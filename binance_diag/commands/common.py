@@ -11,7 +11,7 @@ def command_line(argv: Sequence[str] | None = None) -> str:
     with the user-info of every URL masked: `--proxy http://***@host:3128`."""
     import shlex
 
-    from ..redact import redact_text
+    from ..safety.redact import redact_text
 
     words = sys.argv[1:] if argv is None else argv
     return " ".join(["binance-diag", *(shlex.quote(redact_text(a)) for a in words)])

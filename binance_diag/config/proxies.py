@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from ..addresses import hostport
-from ..redact import MASK
+from ..safety.redact import MASK
 from .errors import ConfigError
 from .hosts import parse_host_port
 

@@ -13,7 +13,7 @@ from typing import Any
 from ..addresses import address_class, bracketed, is_ip_literal
 from ..config.endpoints import is_binance_host
 from ..model import JSON, Experiment, ProbeReport, StageName, StageResult, StageStatus
-from ..redact import MASK
+from ..safety.redact import MASK
 from .describe import code, seconds, stage_time, took
 
 SPOT_PORT = 9443

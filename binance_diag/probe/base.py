@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ..model import JSON, ErrorKind, StageError, StageName, StageStatus, TimelineEvent
-from ..sanitize import peer_text
+from ..safety.sanitize import peer_text
 from ..timing import utc_now
 from .connection import Connection
 from .sansio.handshake import WebSocketExchange

@@ -13,7 +13,7 @@ import sys
 from .. import __version__
 from ..config.proxies import ProxyChoice
 from ..model import JSON
-from ..redact import redact_url
+from ..safety.redact import redact_url
 
 PROXY_VARIABLES = tuple(
     name

@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable
 
 from ..config.probe import ProbeConfig
+from ..figures.distribution import Distribution as GapStats
 from ..model import JSON
-from ..sanitize import peer_text
-from ..stats import Distribution as GapStats
+from ..safety.sanitize import peer_text
 from ..timing import Deadline
 from .base import ProbeState
 from .sansio.handshake import Closed, DataMessage, Ping, Violation
@@ -124,7 +124,7 @@ async def hold_stream(config: ProbeConfig, state: ProbeState, duration: float,
         "largest_gap_ms": round(largest_gap * 1000, 1),
         # The usual spacing, which a stall does not inflate (an average would: 2 events
         # then 8 s of silence average 4 s apart).
-        # Both within 1 % (binance_diag/stats.py): kept in constant memory, whatever the rate.
+        # Both within 1 % (figures/distribution.py): constant memory, whatever the rate.
         "median_gap_ms": _ms(gaps.quantile(0.5)),
         "p99_gap_ms": _ms(gaps.quantile(0.99)),
         "pings_seen": pings,

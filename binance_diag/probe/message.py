@@ -13,7 +13,7 @@ import time
 
 from ..config.probe import ProbeConfig
 from ..model import JSON, ErrorKind
-from ..sanitize import peer_text
+from ..safety.sanitize import peer_text
 from ..timing import Deadline, format_seconds
 from .base import ProbeState, StageOutcome, Tracer, failed, passed
 from .connection import Connection

@@ -10,8 +10,8 @@ from abc import ABC, abstractmethod
 from typing import ClassVar, TextIO
 
 from ..diagnose.matrix import EndpointMatrix
+from ..figures.series import CountSummary
 from ..model import ProbeReport
-from ..series import CountSummary
 
 
 class Formatter(ABC):

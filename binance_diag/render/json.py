@@ -13,8 +13,8 @@ from typing import Any
 
 from ..diagnose.matrix import MATRIX_SCHEMA_ID, EndpointMatrix, MatrixRow
 from ..exitcodes import exit_code_for
+from ..figures.series import CountSummary
 from ..model import SCHEMA_ID, Blockage, Experiment, Finding, ProbeReport, StageResult
-from ..series import CountSummary
 from .base import Formatter
 from .formats import OutputFormat
 from .matrix_view import command, generated_at, root_cause

@@ -25,8 +25,8 @@ from typing import Any
 from ..diagnose.describe import crossed_threshold, stage_line, total_ms
 from ..diagnose.matrix import EndpointMatrix, label
 from ..exitcodes import ExitCode
+from ..figures.series import CountSummary
 from ..model import ErrorKind, Finding, ProbeReport, StageName, StageResult, StageStatus
-from ..series import CountSummary
 from .base import Formatter
 from .formats import OutputFormat
 from .markup import plain

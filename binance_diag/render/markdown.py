@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from ..diagnose.describe import clock, code
 from ..diagnose.matrix import EndpointMatrix
+from ..figures.series import CountSummary
 from ..model import Finding, ProbeReport
-from ..series import CountSummary
 from .base import Formatter
 from .formats import OutputFormat
 from .json import timestamp

@@ -14,8 +14,8 @@ from __future__ import annotations
 from ..diagnose.describe import STAGE_ACTIONS, not_applicable, total_ms
 from ..diagnose.matrix import EndpointMatrix
 from ..exitcodes import ExitCode, exit_code_for
+from ..figures.series import CountSummary
 from ..model import ErrorKind, ProbeReport, StageResult, Thresholds
-from ..series import CountSummary
 from ..timing import format_ms
 from .base import Formatter
 from .formats import OutputFormat

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TextIO, TypeVar
 
 from ..exitcodes import ExitCode
 from ..render.formats import OutputFormat, formatter_for
-from ..sanitize import sink_text, write_workflow_command
+from ..safety.sanitize import sink_text, write_workflow_command
 from .outfile import READER_WAIT, WRITE_STALL, append_guarded, is_stdout, write_atomically
 
 if TYPE_CHECKING:

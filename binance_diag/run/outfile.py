@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..redact import scrub
+from ..safety.redact import scrub
 
 READER_WAIT = 2.0
 """How long a FIFO given as --output may take to get a reader before we give up on it."""

@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, TextIO
 from ..config.guard import DEFAULT_SETTINGS, GuardSettings
 from ..config.probe import ProbeConfig
 from ..exitcodes import ExitCode, exit_code_for
+from ..figures.series import CountSummary, ProbeSeries, count_exit_code
 from ..model import OverallStatus, ProbeReport, Thresholds
 from ..probe.base import Tracer
 from ..probe.budget import run_budget
 from ..probe.guard import ProbeGuard
 from ..probe.runner import STAGES, ProbeProgress, run_probe
 from ..render.formats import OutputFormat
-from ..series import CountSummary, ProbeSeries, count_exit_code
 from ..timing import utc_now
 from ..watchdog.supervise import run_abandoning
 from .deliver import Publication, deliver

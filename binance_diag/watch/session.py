@@ -24,11 +24,11 @@ from typing import Any
 
 from .. import __version__
 from ..exitcodes import ExitCode
+from ..figures.series import ProbeSeries
 from ..model import JSON, LoopStats, ProbeReport, Severity
 from ..probe.base import Tracer
 from ..probe.budget import run_budget
 from ..probe.runner import ProbeProgress, build_report, run_probe
-from ..series import ProbeSeries
 from ..timing import format_seconds, utc_now
 from .clock import WatchClock, clock_lines
 from .config import WatchConfig

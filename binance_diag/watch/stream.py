@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
+from ..figures.distribution import Distribution
 from ..model import JSON
 from ..probe.sansio.servertime import ClockOffset
-from ..stats import Distribution
 
 
 @dataclass

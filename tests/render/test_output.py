@@ -124,7 +124,7 @@ def test_a_proxy_password_on_the_command_line_never_reaches_the_report(
 
 def test_redact_passwords_in_any_url() -> None:
     from binance_diag.commands.common import command_line
-    from binance_diag.redact import redact_text as redact_passwords
+    from binance_diag.safety.redact import redact_text as redact_passwords
 
     assert redact_passwords("socks5h://bob:pw@[::1]:1080") == "socks5h://***@[::1]:1080"
     assert redact_passwords("wss://stream.binance.com:9443/ws/a:b@c") == \

@@ -12,8 +12,8 @@ import pytest
 from binance_diag.simulate.certs import CertificateAuthority
 from binance_diag.simulate.scenario import start_fault
 from binance_diag.simulate.server import ServerOptions
+from tests.figures.test_series import COUNT_VALIDATOR
 from tests.simulate.running import run_cli
-from tests.test_series import COUNT_VALIDATOR
 from tests.utils import MS
 
 TIMEOUT = 60_000 * MS

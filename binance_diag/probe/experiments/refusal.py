@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ...model import JSON, ErrorKind, StageName
-from ...sanitize import peer_text
+from ...safety.sanitize import peer_text
 from ...timing import Deadline
 from .base import Planned, Verdict
 from .catalogue import REFUSAL

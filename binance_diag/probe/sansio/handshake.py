@@ -37,7 +37,7 @@ from websockets.protocol import State
 from websockets.uri import parse_uri
 
 from ...model import ErrorKind, StageError
-from ...sanitize import peer_text
+from ...safety.sanitize import peer_text
 
 # Response headers worth keeping as evidence (CDN, WAF, rate-limit and proxy fingerprints).
 EVIDENCE_HEADERS = (

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...model import ErrorKind
-from ...sanitize import peer_text
+from ...safety.sanitize import peer_text
 
 AGG_TRADE_FIELDS = ("e", "E", "s", "a", "p", "q", "f", "l", "T", "m")
 SPOT_ONLY_FIELDS = ("M",)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ...addresses import bracketed
-from ...sanitize import peer_text
+from ...safety.sanitize import peer_text
 from .payload import MAX_EVENT_TIME_MS
 
 TIME_RESOLUTION_MS = 1.0

@@ -15,7 +15,7 @@ from typing import Any
 
 from ...addresses import hostport
 from ...model import ErrorKind
-from ...sanitize import peer_text
+from ...safety.sanitize import peer_text
 
 MAX_RESPONSE = 16384
 SOCKS5_FIELD = 255

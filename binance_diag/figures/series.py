@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .exitcodes import ExitCode
-from .model import JSON, OverallStatus, ProbeReport, StageName, StageStatus
-from .stats import Distribution
+from ..exitcodes import ExitCode
+from ..model import JSON, OverallStatus, ProbeReport, StageName, StageStatus
+from .distribution import Distribution
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Redaction: no credential given to a run appears in anything it writes (binance_diag/redact.py).
+"""Redaction: no credential given to a run appears in anything it writes
+(binance_diag/safety/redact.py).
 
 The pure layer is tested directly; the whole guarantee is tested on the installed command, with
 credentials that hypothesis draws from every character a URL makes special, from every source
@@ -18,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from binance_diag import redact
-from binance_diag.redact import collect_secrets, redact_text, redact_url, register, scrub
+from binance_diag.safety import redact
+from binance_diag.safety.redact import collect_secrets, redact_text, redact_url, register, scrub
 from tests.utils import MS
 
 SPECIAL = "/#?@ :%&=+;,$!*'\"\\<>[]`|~^{}"

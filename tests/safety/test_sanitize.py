@@ -1,4 +1,4 @@
-"""Peer text and the output sinks (binance_diag/sanitize.py, redact.ScrubbingStream)."""
+"""Peer text and the output sinks (binance_diag/safety/sanitize.py, redact.ScrubbingStream)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from binance_diag.redact import ScrubbingStream
-from binance_diag.sanitize import SinkGuard, peer_text, sink_text, write_workflow_command
+from binance_diag.safety.redact import ScrubbingStream
+from binance_diag.safety.sanitize import SinkGuard, peer_text, sink_text, write_workflow_command
 
 HOSTILE = "\x1b]0;pwned\x07\x1b[2J\x9b31m\u202e\u2028\ud800\n::error::x\r::warning::y"
 _RAW = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")

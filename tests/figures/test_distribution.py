@@ -1,5 +1,5 @@
-"""binance_diag/stats.py: the one bounded distribution (the hold's gaps, the watch's figures,
-the probe series), fed by hand."""
+"""binance_diag/figures/distribution.py: the one bounded distribution (the hold's gaps,
+the watch's figures, the probe series), fed by hand."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import statistics
 
 import pytest
 
-from binance_diag.stats import CEILING, FLOOR, MAX_BUCKETS, PRECISION, Distribution
+from binance_diag.figures.distribution import CEILING, FLOOR, MAX_BUCKETS, PRECISION, Distribution
 
 
 def filled(values: list[float]) -> Distribution:

@@ -1,4 +1,4 @@
-"""binance_diag/series.py: probes in a row folded into per-stage statistics, the exit code
+"""binance_diag/figures/series.py: probes in a row folded into per-stage statistics, the exit code
 of N runs, and the `probe --count` summary in every format (fed built reports)."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import pytest
 from referencing import Registry, Resource
 
 from binance_diag.exitcodes import ExitCode
+from binance_diag.figures.series import CountSummary, ProbeSeries, count_exit_code
 from binance_diag.model import ErrorKind, StageName
 from binance_diag.render.formats import OutputFormat, formatter_for
 from binance_diag.schema import load_count_schema, load_probe_schema
-from binance_diag.series import CountSummary, ProbeSeries, count_exit_code
 from tests.reports import AT, make_report
 
 OK, WARN, CRIT = ExitCode.OK, ExitCode.WARNING, ExitCode.CRITICAL
