@@ -8,6 +8,7 @@ antivirus is intercepting TLS.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import ssl
 from datetime import UTC, datetime
@@ -33,9 +34,26 @@ _VERIFY_KINDS = {
 }
 
 
+_CONTEXTS: dict[tuple[str, int, int], ssl.SSLContext] = {}
+"""Trust stores already loaded, by file and version: loading certifi's ~150 certificates
+costs 20-40 ms of CPU, which `watch` and `serve` would otherwise pay on every probe (and on
+the event loop the held stream shares). Contexts are never changed after they are made."""
+
+
 def make_context(ca_bundle: Path | None) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else certifi.where())
+    path = str(ca_bundle) if ca_bundle else certifi.where()
+    try:
+        info = os.stat(path)
+    except OSError:
+        key = None  # create_default_context below reports what is wrong
+    else:
+        key = (path, info.st_mtime_ns, info.st_size)
+        if key in _CONTEXTS:
+            return _CONTEXTS[key]
+    context = ssl.create_default_context(cafile=path)
     context.set_alpn_protocols(["http/1.1"])
+    if key is not None:
+        _CONTEXTS[key] = context
     return context
 
 

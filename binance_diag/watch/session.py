@@ -60,7 +60,8 @@ async def fresh_probe(config: WatchConfig) -> ProbeReport:
             report = await run_probe(config.probe, tracer, config.command, progress=progress)
     except TimeoutError:
         report = build_report(progress, tracer, LoopStats())
-    return diagnose_report(report)
+    # The rules are CPU work: off the loop the held stream shares, so its lag stays its own.
+    return await asyncio.to_thread(diagnose_report, report)
 
 
 @dataclass

@@ -117,3 +117,17 @@ def test_untrusted_certificate_names_the_presented_issuer(certs: CertificateAuth
     presented = failed.error.extra["presented"]
     assert "stream.binance.com" in presented["sans"]
     assert presented["issuer"] in failed.error.message
+
+
+def test_a_trust_store_is_loaded_once_until_its_file_changes(
+        certs: CertificateAuthority, tmp_path: Path) -> None:
+    import os
+
+    from binance_diag.probe.tls import make_context
+
+    bundle = certs.write_ca_bundle(tmp_path / "ca.pem")
+    first = make_context(bundle)
+    assert make_context(bundle) is first
+    info = os.stat(bundle)
+    os.utime(bundle, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000_000))
+    assert make_context(bundle) is not first
