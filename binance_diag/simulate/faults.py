@@ -314,9 +314,10 @@ _CATALOGUE = (
     # Hostile peers (issue 16): what a peer controls must not control our time or memory.
     Fault(
         "reply-flood",
-        "101, then floods {\"result\":null,\"id\":N} replies to no request; requests answered",
+        "101, then floods {\"result\":null,\"id\":N} replies to no request; none to ours",
         _S.FIRST_MESSAGE, _E.TIMEOUT, "server",
-        note="each reply is counted, only the first few named: the report stays small",
+        note="a flood of replies to nothing is no live link; each is counted, the first few "
+        "named: the report stays small",
     ),
     Fault(
         "nested-reply",

@@ -351,7 +351,8 @@ class BinanceStreamServer(StreamPeer):
             if self.fault == "nested-reply":  # the answer is the hostile part
                 await session.send_raw(_nested_reply_frame(_request_id(text)))
                 return
-            if self.fault != "stale-reply":  # stale-reply: requests go unanswered
+            # stale-reply and reply-flood: replies to nothing, and requests go unanswered
+            if self.fault not in ("stale-reply", "reply-flood"):
                 await session.send_text(answer_request(text, subscriptions))
 
         # deaf-peer never reads after the upgrade: the client's frames pile up in TCP.
